@@ -1,0 +1,149 @@
+import { mkdirSync, existsSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { ChatService } from "./chats/chat-service.ts";
+import { ChatStore } from "./chats/chat-store.ts";
+import type { ChatDeps } from "./chats/deps.ts";
+import { PromptLedger } from "./chats/prompt-ledger.ts";
+import { PromptPump } from "./chats/prompt-pump.ts";
+import { RunTracker, type OpencodeEvent } from "./chats/run-tracker.ts";
+import { startDemoModel, type DemoModel } from "./demo-model/server.ts";
+import { demoModelConfig } from "./demo-model/config.ts";
+import type { BoxEnv } from "./env.ts";
+import { ApiError } from "./errors.ts";
+import { BoxBus } from "./events/bus.ts";
+import { WebhookSender } from "./events/webhook-sender.ts";
+import { CloneCache } from "./git/clone-cache.ts";
+import { KeyedLock } from "./lib/keyed-lock.ts";
+import { dataLayout } from "./names.ts";
+import { resolveOpencodeBinary } from "./opencode/binary.ts";
+import { ocClient } from "./opencode/client.ts";
+import { EventFollower } from "./opencode/event-follower.ts";
+import { OpencodeSupervisor } from "./opencode/supervisor.ts";
+import { createBoxApp } from "./app.ts";
+import type { BoxServices } from "./services.ts";
+import { openStateDb } from "./state/db.ts";
+
+const RESYNC_MS = 15_000;
+export const BOX_VERSION = "0.1.0";
+
+/** Builds and starts the whole box: state, opencode, event follower, webhooks, HTTP app. */
+export async function startBox(env: BoxEnv, log: (line: string) => void = (l) => console.log(l)) {
+  const layout = dataLayout(env.dataDir);
+  for (const dir of [layout.reposDir, layout.worktreesDir, layout.opencodeDir]) mkdirSync(dir, { recursive: true });
+  const db = await openStateDb(layout.stateDb);
+  const store = new ChatStore(db);
+  const ledger = new PromptLedger(db);
+  const bus = new BoxBus();
+  const demo = env.demoModel ? await startDemoModel() : undefined;
+  const home = await defaultInstanceRepo(layout.opencodeDir);
+
+  const supervisor = new OpencodeSupervisor({
+    bin: resolveOpencodeBinary(env.opencodeBin),
+    homeDir: layout.opencodeDir,
+    cwd: home,
+    env: { ...env.opencodeEnv, ...demoEnv(demo, env.opencodeEnv) },
+    port: env.opencodePort,
+    onReady: (sup) => pushModelKeys(sup, env.modelKeys),
+    log: (line) => log(`[opencode] ${line}`),
+  });
+  const cache = new CloneCache({ layout, baseUrl: env.gitBaseUrl, githubToken: env.githubToken });
+  const deps: ChatDeps = {
+    store,
+    ledger,
+    bus,
+    layout,
+    cache,
+    opencode: () => {
+      if (!supervisor.up) throw new ApiError(503, "opencode_unavailable", "opencode is restarting; try again shortly");
+      return ocClient(supervisor);
+    },
+    pushAuth: cache.canPush() ? { baseUrl: env.gitBaseUrl, githubToken: env.githubToken } : undefined,
+    locks: new KeyedLock(),
+    setupTimeoutMs: env.setupTimeoutMs,
+    log,
+  };
+  const pump = new PromptPump(deps);
+  const chats = new ChatService(deps, (chatId) => void pump.pump(chatId));
+  const tracker = new RunTracker(deps, chats, pump);
+  const follower = new EventFollower({ getTarget: () => (supervisor.up ? { url: supervisor.url, authHeader: supervisor.authHeader } : undefined) });
+  const sender = env.workerUrl ? new WebhookSender({ workerUrl: env.workerUrl, key: env.token, log }) : undefined;
+
+  follower.on("event", (e: OpencodeEvent) => void tracker.onEvent(e));
+  follower.on("connected", () => void tracker.resync().then(() => pump.recover()));
+  supervisor.on("down", (info) => {
+    log(`opencode exited (${info.signal ?? info.code}); restarting`);
+    void tracker.interruptAll();
+  });
+  supervisor.on("up", () => {
+    void pump.recover();
+    sender?.send("/internal/box/hello", hello(supervisor));
+  });
+  bus.subscribe((e) => sender?.send("/internal/box/events", e));
+
+  await tracker.interruptAll(); // whatever was running before this box started is gone
+  await supervisor.start();
+  follower.start();
+  const resync = setInterval(() => void tracker.resync(), RESYNC_MS);
+
+  const services: BoxServices = {
+    token: env.token,
+    layout,
+    budgetBytes: env.diskBudgetBytes,
+    store,
+    ledger,
+    chats,
+    pump,
+    bus,
+    cache,
+    opencode: supervisor,
+    log,
+  };
+  return {
+    app: createBoxApp(services),
+    services,
+    supervisor,
+    demo,
+    async stop() {
+      clearInterval(resync);
+      follower.stop();
+      sender?.stop();
+      await supervisor.stop();
+      await demo?.close();
+      db.close();
+    },
+  };
+}
+
+export type RunningBox = Awaited<ReturnType<typeof startBox>>;
+
+function hello(sup: OpencodeSupervisor) {
+  return { box: { version: BOX_VERSION }, opencode: { version: sup.version ?? null }, at: Date.now() };
+}
+
+/** The demo model's provider, merged under whatever config the operator passed inline. */
+function demoEnv(demo: DemoModel | undefined, given: Record<string, string>): Record<string, string> {
+  if (!demo) return {};
+  const operator = given.OPENCODE_CONFIG_CONTENT ? (JSON.parse(given.OPENCODE_CONFIG_CONTENT) as object) : {};
+  return { OPENCODE_CONFIG_CONTENT: JSON.stringify({ ...demoModelConfig(demo.baseURL), ...operator }) };
+}
+
+async function pushModelKeys(sup: OpencodeSupervisor, keys: Record<string, string>) {
+  for (const [providerID, key] of Object.entries(keys)) {
+    const res = await fetch(`${sup.url}/auth/${providerID}`, {
+      method: "PUT",
+      headers: { authorization: sup.authHeader, "content-type": "application/json" },
+      body: JSON.stringify({ type: "api", key }),
+    });
+    if (!res.ok) throw new Error(`could not set the ${providerID} key in opencode: ${res.status}`);
+  }
+}
+
+/** opencode's default instance is its cwd; a non-git cwd maps to the "global" project rooted at /. */
+async function defaultInstanceRepo(opencodeDir: string): Promise<string> {
+  const dir = path.join(opencodeDir, "default-instance");
+  if (existsSync(path.join(dir, ".git"))) return dir;
+  mkdirSync(dir, { recursive: true });
+  await execa("git", ["init", "-q", dir]);
+  return dir;
+}

@@ -1,0 +1,135 @@
+import { addWorktree, removeWorktree } from "../git/worktrees.ts";
+import { checkpoint as commitCheckpoint, isClean } from "../git/checkpoints.ts";
+import { diffAgainstBase } from "../git/diff.ts";
+import { conflict, notFound } from "../errors.ts";
+import { chatBranch } from "../names.ts";
+import type { Chat } from "./chat-store.ts";
+import type { ChatDeps } from "./deps.ts";
+import { unwrap } from "./opencode-call.ts";
+import { hasSetupScript, runSetupScript } from "./setup-script.ts";
+
+export type ChatView = ReturnType<typeof chatView>;
+
+export function chatView(c: Chat) {
+  return {
+    chatId: c.chatId,
+    repo: c.repo,
+    branch: c.branch,
+    base: c.base,
+    baseCommit: c.baseCommit,
+    worktree: c.worktree,
+    sessionId: c.sessionId,
+    status: c.status,
+    error: c.lastError ?? undefined,
+    archived: c.archived,
+    setup: { state: c.setupState, output: c.setupOutput ?? undefined },
+    createdAt: new Date(c.createdAt).toISOString(),
+    updatedAt: new Date(c.updatedAt).toISOString(),
+  };
+}
+
+/** Chat lifecycle: worktree + branch + opencode session, checkpoints, diff, delete. */
+export class ChatService {
+  constructor(
+    private deps: ChatDeps,
+    private afterSetup: (chatId: string) => void,
+  ) {}
+
+  async get(chatId: string): Promise<Chat> {
+    const chat = await this.deps.store.get(chatId);
+    if (!chat) throw notFound(`no chat ${chatId}`);
+    return chat;
+  }
+
+  /** Idempotent on chatId: the same request again answers the existing chat. */
+  create(input: { chatId: string; repo: string; base?: string }): Promise<{ created: boolean; chat: Chat }> {
+    return this.deps.locks.run(input.chatId, async () => {
+      const existing = await this.deps.store.get(input.chatId, { includeDeleted: true });
+      if (existing) return { created: false, chat: this.sameChat(existing, input) };
+
+      await this.deps.cache.ensure(input.repo);
+      const wt = await addWorktree({ ...this.deps, repo: input.repo, chatId: input.chatId, base: input.base });
+      const session = await unwrap(
+        "create opencode session",
+        this.deps.opencode().session.create({ directory: wt.worktree, title: `${input.repo} · ${chatBranch(input.chatId)}` }),
+      );
+      const setup = await hasSetupScript(wt.worktree);
+      const chat = await this.deps.store.insert({
+        chatId: input.chatId,
+        repo: input.repo,
+        ...wt,
+        sessionId: session.id,
+        setupState: setup ? "running" : "none",
+      });
+      if (setup) void this.runSetup(chat);
+      return { created: true, chat };
+    });
+  }
+
+  private sameChat(existing: Chat, input: { repo: string; base?: string }): Chat {
+    if (existing.deleted) throw conflict(`chat ${existing.chatId} was deleted; chat ids are never reused`);
+    if (existing.repo !== input.repo || (input.base && input.base !== existing.base)) {
+      throw conflict(`chat ${existing.chatId} already exists for ${existing.repo} (base ${existing.base})`);
+    }
+    return existing;
+  }
+
+  private async runSetup(chat: Chat) {
+    const result = await runSetupScript(chat.worktree, this.deps.setupTimeoutMs);
+    await this.deps.store.setSetup(chat.chatId, result.ok ? "ok" : "failed", result.output);
+    this.deps.bus.publish({ type: "chat.setup", chatId: chat.chatId, state: result.ok ? "ok" : "failed", output: result.output });
+    this.afterSetup(chat.chatId);
+  }
+
+  /** Commits everything in the worktree on the chat branch; null when there was nothing to commit. */
+  async checkpoint(chat: Chat, message: string) {
+    const result = await commitCheckpoint({
+      worktree: chat.worktree,
+      branch: chat.branch,
+      message,
+      push: this.deps.pushAuth ? { auth: this.deps.pushAuth } : undefined,
+    });
+    if (!result) return null;
+    await this.deps.store.addCheckpoint({ sha: result.sha, chatId: chat.chatId, message, filesChanged: result.filesChanged, pushed: result.pushed });
+    this.deps.bus.publish({ type: "chat.checkpoint", chatId: chat.chatId, sha: result.sha, filesChanged: result.filesChanged, pushed: result.pushed });
+    return result;
+  }
+
+  /** A checkpoint asked for by the user: message from the last prompt sent. */
+  checkpointNow(chatId: string) {
+    return this.deps.locks.run(chatId, async () => {
+      const chat = await this.get(chatId);
+      const last = await this.deps.ledger.lastSent(chatId);
+      return this.checkpoint(chat, last?.input.text ?? "ocweb checkpoint");
+    });
+  }
+
+  async diff(chat: Chat) {
+    const d = await diffAgainstBase({ worktree: chat.worktree, baseCommit: chat.baseCommit });
+    return { base: chat.base, baseCommit: chat.baseCommit, ...d };
+  }
+
+  async abort(chat: Chat) {
+    await unwrap("abort", this.deps.opencode().session.abort({ sessionID: chat.sessionId }));
+  }
+
+  async setArchived(chatId: string, archived: boolean) {
+    await this.get(chatId);
+    await this.deps.store.setArchived(chatId, archived);
+  }
+
+  /** Checkpoint, remove the worktree, delete the opencode session; the branch stays. */
+  delete(chatId: string) {
+    return this.deps.locks.run(chatId, async () => {
+      const chat = await this.get(chatId);
+      if (chat.status === "busy") await this.abort(chat).catch(() => undefined);
+      if (!(await isClean(chat.worktree).catch(() => true))) await this.checkpoint(chat, "ocweb: work in progress at chat deletion");
+      await removeWorktree({ layout: this.deps.layout, repo: chat.repo, chatId });
+      await unwrap("delete opencode session", this.deps.opencode().session.delete({ sessionID: chat.sessionId })).catch((err) =>
+        this.deps.log(`delete session ${chat.sessionId}: ${(err as Error).message}`),
+      );
+      for (const p of await this.deps.ledger.inState("queued", chatId)) await this.deps.ledger.setState(p.promptId, "failed", "chat deleted");
+      await this.deps.store.markDeleted(chatId);
+    });
+  }
+}

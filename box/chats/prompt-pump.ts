@@ -1,0 +1,105 @@
+import { ApiError } from "../errors.ts";
+import type { Chat } from "./chat-store.ts";
+import type { ChatDeps } from "./deps.ts";
+import { unwrap } from "./opencode-call.ts";
+import type { PromptInput, PromptRow } from "./prompt-ledger.ts";
+
+/**
+ * Delivers prompts to opencode exactly once, FIFO per chat, only while the chat is idle
+ * (opencode misbehaves when prompted while busy). The ledger row moves queued → sending → sent;
+ * a prompt left `sending` by a crash is settled by recover() from opencode's own messages.
+ */
+export class PromptPump {
+  constructor(private deps: ChatDeps) {}
+
+  async submit(chat: Chat, promptId: string, input: PromptInput): Promise<"sent" | "queued" | "duplicate"> {
+    const fresh = await this.deps.ledger.record(promptId, chat.chatId, input);
+    if (!fresh) return "duplicate";
+    await this.pump(chat.chatId);
+    const row = await this.deps.ledger.get(promptId);
+    if (row?.state === "failed") throw new ApiError(400, "prompt_rejected", row.error ?? "opencode rejected the prompt");
+    return row?.state === "sent" ? "sent" : "queued";
+  }
+
+  pump(chatId: string): Promise<void> {
+    return this.deps.locks.run(chatId, () => this.pumpLocked(chatId));
+  }
+
+  /** Call only while holding the chat's lock. */
+  async pumpLocked(chatId: string): Promise<void> {
+    for (;;) {
+      const chat = await this.deps.store.get(chatId);
+      if (!chat || chat.status === "busy" || chat.setupState === "running") return;
+      if ((await this.deps.ledger.inState("sending", chatId)).length > 0) return;
+      const next = await this.deps.ledger.nextQueued(chatId);
+      if (!next) return;
+      const outcome = await this.deliver(chat, next);
+      if (outcome !== "rejected") return;
+    }
+  }
+
+  private async deliver(chat: Chat, prompt: PromptRow): Promise<"sent" | "rejected" | "unknown"> {
+    let client;
+    try {
+      client = this.deps.opencode();
+    } catch {
+      return "unknown";
+    }
+    await this.deps.ledger.setState(prompt.promptId, "sending");
+    try {
+      await unwrap("send prompt", client.session.promptAsync({ sessionID: chat.sessionId, directory: chat.worktree, ...promptBody(prompt) }));
+    } catch (err) {
+      const status = err instanceof ApiError ? err.status : 0;
+      if (status !== 400 && status !== 404) {
+        this.deps.log(`prompt ${prompt.promptId}: outcome unknown (${(err as Error).message}); settled on recovery`);
+        return "unknown";
+      }
+      await this.deps.ledger.setState(prompt.promptId, "failed", (err as Error).message);
+      this.deps.bus.publish({ type: "prompt.failed", chatId: chat.chatId, promptId: prompt.promptId, error: (err as Error).message });
+      return "rejected";
+    }
+    await this.deps.ledger.setState(prompt.promptId, "sent");
+    await this.deps.store.setStatus(chat.chatId, "busy");
+    this.deps.bus.publish({ type: "prompt.sent", chatId: chat.chatId, promptId: prompt.promptId });
+    this.deps.bus.publish({ type: "chat.status", chatId: chat.chatId, status: "busy" });
+    return "sent";
+  }
+
+  /** After opencode (re)starts: settle every `sending` prompt, then deliver what is queued. */
+  async recover(): Promise<void> {
+    for (const stale of await this.deps.ledger.inState("sending")) {
+      await this.deps.locks.run(stale.chatId, async () => {
+        const p = await this.deps.ledger.get(stale.promptId);
+        if (p?.state !== "sending") return; // delivered meanwhile, under this lock
+        const chat = await this.deps.store.get(p.chatId);
+        if (!chat) return this.deps.ledger.setState(p.promptId, "failed", "chat deleted");
+        const delivered = await this.wasDelivered(chat, p.promptId);
+        if (delivered === undefined) return;
+        await this.deps.ledger.setState(p.promptId, delivered ? "sent" : "queued");
+      });
+    }
+    for (const chat of await this.deps.store.list()) await this.pump(chat.chatId);
+  }
+
+  private async wasDelivered(chat: Chat, promptId: string): Promise<boolean | undefined> {
+    try {
+      const messages = await unwrap("read messages", this.deps.opencode().session.messages({ sessionID: chat.sessionId, limit: 50 }));
+      return messages.some((m) => m.parts.some((part) => part.type === "text" && part.metadata?.ocwebPromptId === promptId));
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function promptBody(prompt: PromptRow) {
+  const { text, model, agent, files } = prompt.input;
+  const [providerID, ...rest] = model ? model.split("/") : [];
+  return {
+    model: providerID && rest.length ? { providerID, modelID: rest.join("/") } : undefined,
+    agent,
+    parts: [
+      { type: "text" as const, text, metadata: { ocwebPromptId: prompt.promptId } },
+      ...(files ?? []).map((f) => ({ type: "file" as const, mime: f.mime, url: f.url, filename: f.filename })),
+    ],
+  };
+}

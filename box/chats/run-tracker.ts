@@ -1,0 +1,99 @@
+import type { ChatService } from "./chat-service.ts";
+import type { ChatDeps } from "./deps.ts";
+import { unwrap } from "./opencode-call.ts";
+import type { PromptPump } from "./prompt-pump.ts";
+
+export type OpencodeEvent = { directory?: string; payload: { type: string; properties?: Record<string, unknown> } };
+
+/**
+ * Follows opencode's events to keep each chat's status. When a run ends: checkpoint the work,
+ * record idle or error, then deliver the next queued prompt. Every change for one chat runs under
+ * that chat's lock, so events, sends and deletes never interleave.
+ */
+export class RunTracker {
+  private runErrors = new Map<string, string>();
+
+  constructor(
+    private deps: ChatDeps,
+    private chats: ChatService,
+    private pump: PromptPump,
+  ) {}
+
+  private lookups: Promise<void> = Promise.resolve();
+
+  /** Events are looked up in arrival order; per-chat work then queues on the chat's lock, in order. */
+  onEvent(event: OpencodeEvent): Promise<void> {
+    this.lookups = this.lookups.then(() => this.dispatch(event)).catch((err) => this.deps.log(`event ${event.payload.type}: ${(err as Error).message}`));
+    return this.lookups;
+  }
+
+  private async dispatch(event: OpencodeEvent): Promise<void> {
+    const { type, properties = {} } = event.payload;
+    const sessionID = typeof properties.sessionID === "string" ? properties.sessionID : undefined;
+    if (!sessionID) return;
+    const chat = await this.deps.store.bySession(sessionID);
+    if (!chat) return;
+    const log = (err: unknown) => this.deps.log(`${type} ${chat.chatId}: ${(err as Error).message}`);
+    if (type === "session.status") {
+      const status = (properties.status as { type?: string } | undefined)?.type;
+      void (status === "idle" ? this.settle(chat.chatId) : this.markBusy(chat.chatId)).catch(log);
+      return;
+    }
+    if (type === "session.error") {
+      const error = properties.error as { name?: string; data?: { message?: string } } | undefined;
+      if (error?.name !== "MessageAbortedError") this.runErrors.set(chat.chatId, error?.data?.message ?? error?.name ?? "unknown error");
+      return;
+    }
+    if (type === "permission.asked") this.deps.bus.publish({ type: "permission.asked", chatId: chat.chatId, request: properties });
+    if (type === "question.asked") this.deps.bus.publish({ type: "question.asked", chatId: chat.chatId, request: properties });
+  }
+
+  private markBusy(chatId: string) {
+    return this.deps.locks.run(chatId, async () => {
+      const chat = await this.deps.store.get(chatId);
+      if (!chat || chat.status === "busy") return;
+      await this.deps.store.setStatus(chatId, "busy");
+      this.deps.bus.publish({ type: "chat.status", chatId, status: "busy" });
+    });
+  }
+
+  /** opencode says the chat's session is idle: close the run, then send what is queued. */
+  settle(chatId: string): Promise<void> {
+    return this.deps.locks.run(chatId, async () => {
+      const chat = await this.deps.store.get(chatId);
+      if (!chat) return;
+      if (chat.status === "busy") {
+        if (await this.stillBusy(chat.worktree, chat.sessionId)) return;
+        const last = await this.deps.ledger.lastSent(chatId);
+        await this.chats.checkpoint(chat, last?.input.text ?? "ocweb checkpoint").catch((err) => this.deps.log(`checkpoint ${chatId}: ${(err as Error).message}`));
+        const error = this.runErrors.get(chatId) ?? null;
+        this.runErrors.delete(chatId);
+        await this.deps.store.setStatus(chatId, error ? "error" : "idle", error);
+        this.deps.bus.publish({ type: "chat.status", chatId, status: error ? "error" : "idle", ...(error ? { error } : {}) });
+      }
+      await this.pump.pumpLocked(chatId);
+    });
+  }
+
+  /** Right after a send, opencode's status can flicker to idle; ask before believing an idle event. */
+  private async stillBusy(directory: string, sessionId: string): Promise<boolean> {
+    const statuses = await unwrap("session status", this.deps.opencode().session.status({ directory })).catch(() => undefined);
+    const status = statuses?.[sessionId];
+    return status !== undefined && status.type !== "idle";
+  }
+
+  /** After a reconnect: events may have been missed, so re-check every chat we think is busy. */
+  async resync(): Promise<void> {
+    for (const chat of await this.deps.store.list()) {
+      if (chat.status === "busy") await this.settle(chat.chatId);
+    }
+  }
+
+  /** opencode died: nothing is running any more. */
+  async interruptAll(): Promise<void> {
+    this.runErrors.clear();
+    for (const chatId of await this.deps.store.interruptBusy()) {
+      this.deps.bus.publish({ type: "chat.status", chatId, status: "interrupted" });
+    }
+  }
+}

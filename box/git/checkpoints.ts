@@ -1,0 +1,79 @@
+import { badRequest, conflict } from "../errors.ts";
+import { errorText, gitAt, gitWith, identityEnv, isSha, redact, tryRaw, type GitAuth } from "./git.ts";
+
+export type CheckpointResult = { sha: string; filesChanged: number; pushed: boolean; pushError?: string };
+export type CheckpointEntry = { sha: string; message: string; filesChanged: number; createdAt: string };
+
+/** Commits everything in the worktree as ocweb on `branch`; null when there is nothing to commit. */
+export async function checkpoint(opts: {
+  worktree: string;
+  branch: string;
+  message: string;
+  push?: { auth: GitAuth };
+}): Promise<CheckpointResult | null> {
+  const git = gitWith(opts.worktree, { env: identityEnv });
+  const head = await tryRaw(git, ["symbolic-ref", "--quiet", "HEAD"]);
+  if (head?.trim() !== `refs/heads/${opts.branch}`) throw conflict(`worktree is not on branch ${opts.branch}`);
+
+  await git.raw(["add", "--all"]);
+  const staged = await git.raw(["diff", "--cached", "--name-only", "-M", "-z"]);
+  const filesChanged = staged.split("\0").filter(Boolean).length;
+  if (filesChanged === 0) return null;
+  // Hooks and signing come from the repo or the user's config; a checkpoint must never depend on them.
+  await git.commit(commitMessage(opts.message), { "--no-verify": null, "--no-gpg-sign": null });
+  const sha = (await git.revparse(["--verify", "HEAD"])).trim();
+  if (!opts.push) return { sha, filesChanged, pushed: false };
+
+  const { auth } = opts.push;
+  try {
+    const ref = `refs/heads/${opts.branch}`;
+    await gitWith(opts.worktree, { auth }).push("origin", `${ref}:${ref}`);
+    return { sha, filesChanged, pushed: true };
+  } catch (err) {
+    return { sha, filesChanged, pushed: false, pushError: pushErrorText(redact(errorText(err), auth)) };
+  }
+}
+
+function pushErrorText(text: string): string {
+  const lines = text.split("\n").filter((l) => l.trim() && !l.startsWith("hint:"));
+  return lines.join("\n").slice(0, 1000);
+}
+
+/** First line (max 72 chars) as the subject, then a blank line and the rest. */
+export function commitMessage(message: string): string[] {
+  const lines = message.replace(/\r\n?/g, "\n").trim().split("\n");
+  const first = lines[0]?.trim() || "checkpoint";
+  const rest = lines.slice(1).join("\n").trim();
+  if (first.length <= 72) return rest ? [first, rest] : [first];
+  const body = [first, rest].filter(Boolean).join("\n\n");
+  return [`${first.slice(0, 71)}…`, body];
+}
+
+/** Commits on the worktree's branch after baseCommit, newest first. */
+export async function listCheckpoints(opts: { worktree: string; baseCommit: string }): Promise<CheckpointEntry[]> {
+  if (!isSha(opts.baseCommit)) throw badRequest(`baseCommit must be a full sha`);
+  const out = await gitAt(opts.worktree).raw([
+    "log",
+    "--first-parent",
+    "-M",
+    "--name-only",
+    "-z",
+    "--format=%x1e%H%x1f%cI%x1f%B%x1f",
+    `${opts.baseCommit}..HEAD`,
+    "--",
+  ]);
+  return out
+    .split("\x1e")
+    .filter(Boolean)
+    .map((record) => {
+      const [sha = "", createdAt = "", message = "", files = ""] = record.split("\x1f");
+      const filesChanged = files.split("\0").filter((f) => f.trim()).length;
+      return { sha, message: message.trim(), filesChanged, createdAt };
+    });
+}
+
+/** No staged, unstaged, or untracked (not ignored) changes. */
+export async function isClean(worktree: string): Promise<boolean> {
+  const status = await gitAt(worktree).status();
+  return status.isClean();
+}

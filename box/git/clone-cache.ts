@@ -1,0 +1,179 @@
+import { randomUUID } from "node:crypto";
+import { mkdir, readdir, rename, rm, stat, writeFile, lstat } from "node:fs/promises";
+import path from "node:path";
+import { ApiError, badRequest, conflict, notFound } from "../errors.ts";
+import { repoSchema, type DataLayout } from "../names.ts";
+import { errorText, gitAt, gitWith, redact, tryRaw, type GitAuth } from "./git.ts";
+
+export type CloneInfo = { repo: string; defaultBranch: string; head: string; sizeBytes: number };
+export type CloneProgress = { stage: string; progress: number; processed?: number; total?: number };
+type Listener = (p: CloneProgress) => void;
+
+const lastUsedFile = "ocweb-last-used";
+const originHead = "refs/remotes/origin/HEAD";
+
+/** Bare clone per repo; refs/heads holds only chat branches, upstream lives in refs/remotes/origin/*. */
+export class CloneCache {
+  readonly layout: DataLayout;
+  readonly baseUrl: string;
+  readonly #token: string | undefined;
+  readonly #inflight = new Map<string, { promise: Promise<CloneInfo>; listeners: Set<Listener> }>();
+
+  constructor(opts: { layout: DataLayout; baseUrl: string; githubToken?: string }) {
+    this.layout = opts.layout;
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
+    this.#token = opts.githubToken || undefined;
+  }
+
+  get auth(): GitAuth {
+    return { baseUrl: this.baseUrl, githubToken: this.#token };
+  }
+
+  remoteUrl(repo: string): string {
+    const [owner, name] = checkRepo(repo).split("/");
+    return `${this.baseUrl}/${owner}/${name}.git`;
+  }
+
+  canPush(): boolean {
+    return this.baseUrl.startsWith("file://") || Boolean(this.#token);
+  }
+
+  /** Clones if missing, else fetches; concurrent calls for one repo share one run. */
+  ensure(repo: string, onProgress?: Listener): Promise<CloneInfo> {
+    if (!repoSchema.safeParse(repo).success) return Promise.reject(badRequest(`invalid repo "${repo}"`));
+    const running = this.#inflight.get(repo);
+    if (running) {
+      if (onProgress) running.listeners.add(onProgress);
+      return running.promise;
+    }
+    const listeners = new Set<Listener>(onProgress ? [onProgress] : []);
+    const emit = (p: CloneProgress) => listeners.forEach((l) => l(p));
+    const promise = this.#sync(repo, emit).finally(() => this.#inflight.delete(repo));
+    this.#inflight.set(repo, { promise, listeners });
+    return promise;
+  }
+
+  async list(): Promise<Array<CloneInfo & { lastUsedAt: number }>> {
+    const names = await readdir(this.layout.reposDir).catch(() => [] as string[]);
+    const repos = names.filter((n) => n.endsWith(".git") && !n.startsWith("."));
+    return Promise.all(repos.map((n) => this.#listed(path.join(this.layout.reposDir, n))));
+  }
+
+  async has(repo: string): Promise<boolean> {
+    return exists(path.join(this.layout.repoCache(checkRepo(repo)), "HEAD"));
+  }
+
+  /** Deletes the cache; refuses while a chat worktree still uses it. */
+  async remove(repo: string): Promise<void> {
+    await this.#inflight.get(repo)?.promise.catch(() => undefined);
+    if (!(await this.has(repo))) return;
+    const dir = this.layout.repoCache(repo);
+    const git = gitAt(dir);
+    await git.raw(["worktree", "prune"]);
+    const list = await git.raw(["worktree", "list", "--porcelain"]);
+    const worktrees = list.split("\n").filter((l) => l.startsWith("worktree ")).length - 1;
+    if (worktrees > 0) throw conflict(`${repo} is used by ${worktrees} chat worktree(s)`);
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  async defaultBranch(repo: string): Promise<string> {
+    if (!(await this.has(repo))) throw notFound(`${repo} is not cloned`);
+    return readDefaultBranch(this.layout.repoCache(repo));
+  }
+
+  async #sync(repo: string, emit: Listener): Promise<CloneInfo> {
+    const dir = this.layout.repoCache(repo);
+    if (await this.has(repo)) await this.#fetch(repo, dir, emit);
+    else await this.#clone(repo, dir, emit);
+    await writeFile(path.join(dir, lastUsedFile), "");
+    return info(repo, dir);
+  }
+
+  async #clone(repo: string, dir: string, emit: Listener) {
+    await mkdir(this.layout.reposDir, { recursive: true });
+    const tmp = path.join(this.layout.reposDir, `.tmp-${path.basename(dir, ".git")}-${randomUUID()}.git`);
+    await mkdir(tmp);
+    try {
+      const git = gitAt(tmp);
+      await git.init(true, ["--quiet"]);
+      await git.addRemote("origin", this.remoteUrl(repo));
+      await git.addConfig("ocweb.repo", repo);
+      // Auto-gc must not detach: orphaned git processes would outlive the request.
+      await git.addConfig("gc.autoDetach", "false");
+      await this.#fetch(repo, tmp, emit);
+      await rename(tmp, dir);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  async #fetch(repo: string, dir: string, emit: Listener) {
+    const progress = (e: CloneProgress) => emit({ stage: e.stage, progress: e.progress, processed: e.processed, total: e.total });
+    const git = gitWith(dir, { auth: this.auth, progress });
+    try {
+      // Upstream branches land in refs/remotes/origin/* only, so chat branches in refs/heads are never touched.
+      await git.fetch(["--prune", "--progress", "origin", "+refs/heads/*:refs/remotes/origin/*"]);
+      await git.remote(["set-head", "origin", "--auto"]);
+    } catch (err) {
+      throw this.#classify(repo, err);
+    }
+    const head = await tryRaw(git, ["symbolic-ref", "--quiet", originHead]);
+    if (!head) throw badRequest(`${repo} has no commits`);
+  }
+
+  #classify(repo: string, err: unknown): ApiError {
+    const text = redact(errorText(err), this.auth);
+    if (/Cannot determine remote HEAD/i.test(text)) return badRequest(`${repo} has no commits`);
+    if (/does not appear to be a git repository|repository .* not found|could not read Username|terminal prompts disabled|error: 404/i.test(text)) {
+      return new ApiError(404, "repo_not_found", `repository ${repo} not found (or not accessible with the configured credentials)`);
+    }
+    if (/Authentication failed|error: 40[13]/i.test(text)) {
+      return new ApiError(502, "git_auth_failed", `git authentication failed for ${repo}; check GITHUB_TOKEN`);
+    }
+    const detail = text.split("\n").filter(Boolean).slice(-3).join(" ").slice(0, 500);
+    return new ApiError(502, "git_remote_error", `fetching ${repo} failed: ${detail}`);
+  }
+
+  async #listed(dir: string): Promise<CloneInfo & { lastUsedAt: number }> {
+    const git = gitAt(dir);
+    const configured = (await tryRaw(git, ["config", "--get", "ocweb.repo"]))?.trim();
+    const repo = configured || path.basename(dir, ".git").replace("__", "/");
+    const used = await stat(path.join(dir, lastUsedFile)).catch(() => stat(dir));
+    const base = await info(repo, dir).catch(async () => ({ repo, defaultBranch: "", head: "", sizeBytes: await diskBytes(dir) }));
+    return { ...base, lastUsedAt: Math.floor(used.mtimeMs) };
+  }
+}
+
+function checkRepo(repo: string): string {
+  if (!repoSchema.safeParse(repo).success) throw badRequest(`invalid repo "${repo}"`);
+  return repo;
+}
+
+async function readDefaultBranch(dir: string): Promise<string> {
+  const ref = await gitAt(dir).raw(["symbolic-ref", "--quiet", originHead]);
+  return ref.trim().replace(/^refs\/remotes\/origin\//, "");
+}
+
+async function info(repo: string, dir: string): Promise<CloneInfo> {
+  const defaultBranch = await readDefaultBranch(dir);
+  const head = await gitAt(dir).revparse(["--verify", "--end-of-options", `refs/remotes/origin/${defaultBranch}^{commit}`]);
+  return { repo, defaultBranch, head: head.trim(), sizeBytes: await diskBytes(dir) };
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(() => true, () => false);
+}
+
+/** Bytes allocated on disk (like du), not apparent size. */
+export async function diskBytes(dir: string): Promise<number> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const sizes = await Promise.all(
+    entries.map(async (e) => {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) return diskBytes(p);
+      const s = await lstat(p).catch(() => null);
+      return s ? s.blocks * 512 : 0;
+    }),
+  );
+  return sizes.reduce((a, b) => a + b, 0);
+}

@@ -1,0 +1,96 @@
+import { mkdir, rm, stat } from "node:fs/promises";
+import { badRequest, conflict } from "../errors.ts";
+import { chatBranch, chatIdSchema, refSchema, type DataLayout } from "../names.ts";
+import type { CloneCache } from "./clone-cache.ts";
+import { gitAt, tryRaw } from "./git.ts";
+
+export type WorktreeInfo = { branch: string; base: string; baseCommit: string; worktree: string };
+
+const adding = new Map<string, Promise<WorktreeInfo>>();
+
+/** Creates (or returns) the chat's worktree on branch ocweb/<chatId>, forked from origin/<base>. */
+export function addWorktree(opts: {
+  cache: CloneCache;
+  layout: DataLayout;
+  repo: string;
+  chatId: string;
+  base?: string;
+}): Promise<WorktreeInfo> {
+  if (!chatIdSchema.safeParse(opts.chatId).success) return Promise.reject(badRequest(`invalid chatId "${opts.chatId}"`));
+  if (opts.base !== undefined && !refSchema.safeParse(opts.base).success) {
+    return Promise.reject(badRequest(`invalid base "${opts.base}"`));
+  }
+  const worktree = opts.layout.worktree(opts.repo, opts.chatId);
+  const running = adding.get(worktree);
+  if (running) return running;
+  const promise = add({ ...opts, worktree }).finally(() => adding.delete(worktree));
+  adding.set(worktree, promise);
+  return promise;
+}
+
+async function add(opts: { cache: CloneCache; layout: DataLayout; repo: string; chatId: string; base?: string; worktree: string }) {
+  const { cache, layout, repo, chatId, worktree } = opts;
+  const branch = chatBranch(chatId);
+  const existing = await exists(worktree);
+  // An existing chat needs no fetch; a new one forks from the freshest upstream.
+  if (!existing || !(await cache.has(repo))) await cache.ensure(repo);
+  const bare = gitAt(layout.repoCache(repo));
+  const base = opts.base ?? (await cache.defaultBranch(repo));
+  const baseRef = `refs/remotes/origin/${base}`;
+  const baseSha = await resolve(bare, baseRef);
+  if (!baseSha) throw badRequest(`base branch "${base}" does not exist in ${repo}`);
+
+  if (existing) {
+    const head = await tryRaw(gitAt(worktree), ["symbolic-ref", "--quiet", "HEAD"]);
+    if (head?.trim() !== `refs/heads/${branch}`) throw conflict(`${worktree} exists but is not on ${branch}`);
+    return { branch, base, baseCommit: await mergeBase(bare, branch, baseRef), worktree };
+  }
+
+  await mkdir(layout.worktreesDir, { recursive: true });
+  await bare.raw(["worktree", "prune"]);
+  if (await resolve(bare, `refs/heads/${branch}`)) {
+    // The chat's worktree was removed earlier but its branch was kept: reattach it.
+    await bare.raw(["worktree", "add", "--quiet", "--", worktree, branch]);
+    return { branch, base, baseCommit: await mergeBase(bare, branch, baseRef), worktree };
+  }
+  // After the cache was rebuilt, a pushed chat branch exists only upstream.
+  const pushed = await resolve(bare, `refs/remotes/origin/${branch}`);
+  const start = pushed ?? baseSha;
+  await bare.raw(["worktree", "add", "--quiet", "--no-track", "-b", branch, "--", worktree, start]);
+  const baseCommit = pushed ? await mergeBase(bare, branch, baseRef) : baseSha;
+  return { branch, base, baseCommit, worktree };
+}
+
+/** Removes the worktree directory and its registration; the branch stays. */
+export async function removeWorktree(opts: { layout: DataLayout; repo: string; chatId: string }): Promise<void> {
+  const worktree = opts.layout.worktree(opts.repo, opts.chatId);
+  const bareDir = opts.layout.repoCache(opts.repo);
+  if (await exists(bareDir)) {
+    const bare = gitAt(bareDir);
+    if (await exists(worktree)) await tryRaw(bare, ["worktree", "remove", "--force", "--", worktree]);
+    await rm(worktree, { recursive: true, force: true });
+    await bare.raw(["worktree", "prune"]);
+    return;
+  }
+  await rm(worktree, { recursive: true, force: true });
+}
+
+export async function pruneWorktrees(layout: DataLayout, repo: string): Promise<void> {
+  const bareDir = layout.repoCache(repo);
+  if (!(await exists(bareDir))) return;
+  await gitAt(bareDir).raw(["worktree", "prune"]);
+}
+
+async function resolve(git: ReturnType<typeof gitAt>, ref: string): Promise<string | null> {
+  const out = await tryRaw(git, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]);
+  return out?.trim() || null;
+}
+
+async function mergeBase(git: ReturnType<typeof gitAt>, branch: string, baseRef: string): Promise<string> {
+  const out = await git.raw(["merge-base", "--end-of-options", `refs/heads/${branch}`, baseRef]);
+  return out.trim();
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(() => true, () => false);
+}

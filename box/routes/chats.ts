@@ -1,0 +1,69 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { chatView } from "../chats/chat-service.ts";
+import { chatIdSchema, promptIdSchema, refSchema, repoSchema } from "../names.ts";
+import type { BoxServices } from "../services.ts";
+import { validate } from "./validate.ts";
+
+const createBody = z.object({ chatId: chatIdSchema, repo: repoSchema, base: refSchema.optional() });
+const idParam = z.object({ chatId: chatIdSchema });
+const fileSchema = z.object({
+  mime: z.string().regex(/^[\w.+-]+\/[\w.+-]+$/, "mime must look like type/subtype"),
+  url: z.string().regex(/^data:/, "file url must be a data: URL").max(20 * 1024 * 1024),
+  filename: z.string().max(255).optional(),
+});
+const promptBody = z.object({
+  promptId: promptIdSchema,
+  text: z.string().min(1, "text must not be empty").max(100_000),
+  model: z.string().regex(/^[\w.@-]+\/[\w.:@/-]+$/, "model must be provider/model").optional(),
+  agent: z.string().regex(/^[\w-]{1,64}$/).optional(),
+  files: z.array(fileSchema).max(10).optional(),
+});
+const patchBody = z.object({ archived: z.boolean() });
+
+export const chatRoutes = (box: BoxServices) =>
+  new Hono()
+    .post("/", validate("json", createBody), async (c) => {
+      const { created, chat } = await box.chats.create(c.req.valid("json"));
+      return c.json(chatView(chat), created ? 201 : 200);
+    })
+    .get("/", async (c) => c.json({ chats: (await box.store.list()).map(chatView) }))
+    .get("/:chatId", validate("param", idParam), async (c) => {
+      const chat = await box.chats.get(c.req.valid("param").chatId);
+      const queued = await box.ledger.inState("queued", chat.chatId);
+      return c.json({ ...chatView(chat), queuedPrompts: queued.map((p) => p.promptId) });
+    })
+    .patch("/:chatId", validate("param", idParam), validate("json", patchBody), async (c) => {
+      const { chatId } = c.req.valid("param");
+      await box.chats.setArchived(chatId, c.req.valid("json").archived);
+      return c.json(chatView(await box.chats.get(chatId)));
+    })
+    .post("/:chatId/prompts", validate("param", idParam), validate("json", promptBody), async (c) => {
+      const chat = await box.chats.get(c.req.valid("param").chatId);
+      const { promptId, ...input } = c.req.valid("json");
+      const state = await box.pump.submit(chat, promptId, input);
+      return c.json({ promptId, state }, 202);
+    })
+    .post("/:chatId/abort", validate("param", idParam), async (c) => {
+      await box.chats.abort(await box.chats.get(c.req.valid("param").chatId));
+      return c.body(null, 204);
+    })
+    .get("/:chatId/diff", validate("param", idParam), async (c) => {
+      return c.json(await box.chats.diff(await box.chats.get(c.req.valid("param").chatId)));
+    })
+    .post("/:chatId/checkpoint", validate("param", idParam), async (c) => {
+      const { chatId } = c.req.valid("param");
+      const result = await box.chats.checkpointNow(chatId);
+      return result ? c.json(result, 201) : c.body(null, 204);
+    })
+    .get("/:chatId/checkpoints", validate("param", idParam), async (c) => {
+      const chat = await box.chats.get(c.req.valid("param").chatId);
+      const rows = await box.store.checkpoints(chat.chatId);
+      return c.json({
+        checkpoints: rows.map((r) => ({ sha: r.sha, message: r.message, filesChanged: r.filesChanged, pushed: r.pushed, createdAt: new Date(r.createdAt).toISOString() })),
+      });
+    })
+    .delete("/:chatId", validate("param", idParam), async (c) => {
+      await box.chats.delete(c.req.valid("param").chatId);
+      return c.body(null, 204);
+    });

@@ -1,0 +1,81 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeRemote } from "../helpers/git-fixture.ts";
+import { newChatId, startTestBox, type BoxHarness } from "../helpers/box-harness.ts";
+
+let remote: Awaited<ReturnType<typeof makeRemote>>;
+let box: BoxHarness;
+
+beforeAll(async () => {
+  remote = await makeRemote({ owner: "acme", name: "widgets", files: { "README.md": "# widgets\n" } });
+  box = await startTestBox({ baseUrl: remote.baseUrl });
+});
+afterAll(async () => {
+  await box?.dispose();
+  await remote?.cleanup();
+});
+
+describe("a chat on a local bare remote", () => {
+  const chatId = newChatId();
+
+  it("POST /mgmt/chats creates the worktree, branch and session; again → 200, same body", async () => {
+    const res = await box.call("POST", "/mgmt/chats", { chatId, repo: "acme/widgets" });
+    expect(res.status).toBe(201);
+    const chat = res.json as Record<string, string>;
+    expect(chat).toMatchObject({ chatId, repo: "acme/widgets", branch: `ocweb/${chatId}`, base: "main", status: "idle" });
+    expect(chat.sessionId).toMatch(/^ses_/);
+    expect(existsSync(path.join(chat.worktree!, "README.md"))).toBe(true);
+
+    const again = await box.call("POST", "/mgmt/chats", { chatId, repo: "acme/widgets" });
+    expect(again.status).toBe(200);
+    expect((again.json as Record<string, string>).sessionId).toBe(chat.sessionId);
+
+    const clash = await box.call("POST", "/mgmt/chats", { chatId, repo: "acme/other" });
+    expect(clash.status).toBe(409);
+  });
+
+  it("a prompt that writes a file: file in the worktree, checkpoint pushed, diff lists it", async () => {
+    const sent = await box.call("POST", `/mgmt/chats/${chatId}/prompts`, { promptId: "p-write-1", text: "write hello.txt: hi there\nsay: written" });
+    expect(sent.status).toBe(202);
+    expect(sent.json).toEqual({ promptId: "p-write-1", state: "sent" });
+
+    const chat = await box.waitForChat(chatId, (c) => c.status === "idle");
+    expect(readFileSync(path.join(String(chat.worktree), "hello.txt"), "utf8")).toBe("hi there");
+
+    const cps = (await box.call("GET", `/mgmt/chats/${chatId}/checkpoints`)).json as { checkpoints: Array<Record<string, unknown>> };
+    expect(cps.checkpoints).toHaveLength(1);
+    expect(cps.checkpoints[0]).toMatchObject({ pushed: true, filesChanged: 1 });
+    const remoteSha = (await execa("git", ["rev-parse", `refs/heads/ocweb/${chatId}`], { cwd: remote.remotePath })).stdout.trim();
+    expect(remoteSha).toBe(cps.checkpoints[0]!.sha);
+    const author = (await execa("git", ["log", "-1", "--format=%an|%s", remoteSha], { cwd: remote.remotePath })).stdout;
+    expect(author).toBe("ocweb|write hello.txt: hi there");
+
+    const diff = (await box.call("GET", `/mgmt/chats/${chatId}/diff`)).json as { files: unknown[]; patch: string; baseCommit: string };
+    expect(diff.files).toEqual([{ path: "hello.txt", status: "added", additions: 1, deletions: 0 }]);
+    expect(diff.patch).toContain("+hi there");
+  });
+
+  it("the transcript is readable through /oc with the chat's session", async () => {
+    const chat = (await box.call("GET", `/mgmt/chats/${chatId}`)).json as Record<string, string>;
+    const res = await box.call("GET", `/oc/session/${chat.sessionId}/message`);
+    expect(res.status).toBe(200);
+    const texts = (res.json as Array<{ parts: Array<{ type: string; text?: string }> }>).flatMap((m) => m.parts).filter((p) => p.type === "text").map((p) => p.text);
+    expect(texts.join("\n")).toContain("written");
+  });
+
+  it("a manual checkpoint with nothing to commit answers 204", async () => {
+    expect((await box.call("POST", `/mgmt/chats/${chatId}/checkpoint`)).status).toBe(204);
+  });
+
+  it("DELETE removes the worktree and keeps the branch; the id is never reused", async () => {
+    const chat = (await box.call("GET", `/mgmt/chats/${chatId}`)).json as Record<string, string>;
+    expect((await box.call("DELETE", `/mgmt/chats/${chatId}`)).status).toBe(204);
+    expect(existsSync(chat.worktree!)).toBe(false);
+    expect((await box.call("GET", `/mgmt/chats/${chatId}`)).status).toBe(404);
+    const branches = (await execa("git", ["branch", "--list", `ocweb/${chatId}`], { cwd: box.box.services.layout.repoCache("acme/widgets") })).stdout;
+    expect(branches).toContain(`ocweb/${chatId}`);
+    expect((await box.call("POST", "/mgmt/chats", { chatId, repo: "acme/widgets" })).status).toBe(409);
+  });
+});

@@ -1,0 +1,40 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeRemote } from "../helpers/git-fixture.ts";
+import { newChatId, startTestBox, type BoxHarness } from "../helpers/box-harness.ts";
+
+let remote: Awaited<ReturnType<typeof makeRemote>>;
+let box: BoxHarness;
+
+beforeAll(async () => {
+  remote = await makeRemote({ owner: "acme", name: "crashy" });
+  box = await startTestBox({ baseUrl: remote.baseUrl });
+});
+afterAll(async () => {
+  await box?.dispose();
+  await remote?.cleanup();
+});
+
+describe("opencode killed mid-run", () => {
+  it("comes back, the chat is interrupted, the next prompt works", async () => {
+    const chatId = newChatId();
+    expect((await box.call("POST", "/mgmt/chats", { chatId, repo: "acme/crashy" })).status).toBe(201);
+    await box.call("POST", `/mgmt/chats/${chatId}/prompts`, { promptId: "long-1", text: "sleep: 20000\nsay: never" });
+    await box.waitForChat(chatId, (c) => c.status === "busy");
+
+    const oldPid = box.box.supervisor.pid!;
+    process.kill(oldPid, "SIGKILL");
+    await box.waitForChat(chatId, (c) => c.status === "interrupted");
+
+    const deadline = Date.now() + 30_000;
+    while (!(box.box.supervisor.up && box.box.supervisor.pid !== oldPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const health = await box.call("GET", "/healthz");
+    expect(health.json).toMatchObject({ ok: true, opencode: { up: true, version: "1.18.33" } });
+
+    const next = await box.call("POST", `/mgmt/chats/${chatId}/prompts`, { promptId: "after-crash", text: "write after.txt: back\nsay: recovered" });
+    expect((next.json as { state: string }).state).toBe("sent");
+    const chat = await box.waitForChat(chatId, (c) => c.status === "idle");
+    expect(chat.error).toBeUndefined();
+    const diff = (await box.call("GET", `/mgmt/chats/${chatId}/diff`)).json as { files: Array<{ path: string }> };
+    expect(diff.files.map((f) => f.path)).toContain("after.txt");
+  });
+});

@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseBoxEnv } from "../../box/env.ts";
+import { serveBox } from "../../box/serve.ts";
+
+export const TEST_TOKEN = "test-token-0123456789-abcdefghijklmnop";
+
+export type BoxHarness = Awaited<ReturnType<typeof startTestBox>>;
+
+/** A real box on loopback (real opencode, scripted model) over a temp data dir. */
+export async function startTestBox(opts: { baseUrl: string; dataDir?: string; env?: Record<string, string> }) {
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), "ocweb-box-"));
+  const env = parseBoxEnv({
+    PATH: process.env.PATH,
+    BOX_TOKEN: TEST_TOKEN,
+    BOX_PORT: "0",
+    OCWEB_DATA: dataDir,
+    GIT_BASE_URL: opts.baseUrl,
+    OCWEB_DEMO_MODEL: "1",
+    ...opts.env,
+  });
+  const lines: string[] = [];
+  const running = await serveBox(env, (line) => lines.push(line));
+  const call = async (method: string, route: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(running.url + route, {
+      method,
+      headers: { authorization: `Bearer ${TEST_TOKEN}`, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, text, json: text ? safeJson(text) : undefined };
+  };
+  return {
+    ...running,
+    dataDir,
+    lines,
+    call,
+    /** Polls GET /mgmt/chats/:id until `done` holds (the box's own view of the chat). */
+    async waitForChat(chatId: string, done: (chat: Record<string, unknown>) => boolean, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last: Record<string, unknown> | undefined;
+      while (Date.now() < deadline) {
+        last = (await call("GET", `/mgmt/chats/${chatId}`)).json as Record<string, unknown>;
+        if (last && done(last)) return last;
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      throw new Error(`chat ${chatId} never reached the expected state; last: ${JSON.stringify(last)}`);
+    },
+    async dispose(opts: { keepData?: boolean } = {}) {
+      await running.close();
+      if (!opts.keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+let counter = 0;
+/** A fresh chat id in ULID shape. */
+export function newChatId(): string {
+  const time = Date.now().toString(32).toUpperCase().padStart(10, "0");
+  const rest = (++counter).toString(32).toUpperCase().padStart(16, "0");
+  return (time + rest).replace(/[^0-9A-Z]/g, "0").slice(0, 26);
+}
