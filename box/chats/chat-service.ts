@@ -47,7 +47,6 @@ export class ChatService {
       const existing = await this.deps.store.get(input.chatId, { includeDeleted: true });
       if (existing) return { created: false, chat: this.sameChat(existing, input) };
 
-      await this.deps.cache.ensure(input.repo);
       const wt = await addWorktree({ ...this.deps, repo: input.repo, chatId: input.chatId, base: input.base });
       const session = await unwrap(
         "create opencode session",

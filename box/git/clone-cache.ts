@@ -101,7 +101,10 @@ export class CloneCache {
       // Auto-gc must not detach: orphaned git processes would outlive the request.
       await git.addConfig("gc.autoDetach", "false");
       await this.#fetch(repo, tmp, emit);
-      await rename(tmp, dir);
+      // Another box process may have won the race; its clone is as good as ours.
+      await rename(tmp, dir).catch(async (err: unknown) => {
+        if (!(await this.has(repo))) throw err;
+      });
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }

@@ -2,10 +2,10 @@ import { EventEmitter } from "node:events";
 import type { GlobalEvent as SdkGlobalEvent } from "@opencode-ai/sdk/v2/client";
 import { ocClient } from "./client.ts";
 
-/** A `/global/event` frame. `directory` is absent on server.connected / server.heartbeat and "global" for global events. */
+/** A `/global/event` frame as emitted: `directory` is "global" for global events (and absent on lifecycle frames). */
 export type GlobalEvent = Omit<SdkGlobalEvent, "directory" | "payload"> & {
   directory?: string;
-  payload: Exclude<SdkGlobalEvent["payload"], { type: "sync" }>;
+  payload: Exclude<SdkGlobalEvent["payload"], { type: "sync" } | { type: "server.connected" }>;
 };
 
 export type EventFollowerEvents = {
@@ -21,11 +21,15 @@ export type EventFollowerOptions = {
 };
 
 const maxRetryMs = 5_000;
+// opencode writes server.connected before it subscribes the stream to its bus, so an event published
+// in that gap is lost (seen: 11 of 30 sessions created right after the frame). 'connected' waits this long.
+const settleMs = 250;
 
 /**
  * Follows opencode's `/global/event` forever (until stop): reconnects with backoff, aborts a stream that
- * sends nothing (heartbeats included) for watchdogMs, drops `sync` mirrors and heartbeats, and emits
- * 'connected' on every `server.connected` so the owner can re-sync (the stream has no replay).
+ * sends nothing (heartbeats included) for watchdogMs, and emits 'connected' shortly after every
+ * `server.connected` so the owner can re-sync (the stream has no replay). 'event' carries everything
+ * else except `sync` mirrors and heartbeats; events may precede 'connected' by up to settleMs.
  */
 export class EventFollower extends EventEmitter<EventFollowerEvents> {
   readonly #getTarget: EventFollowerOptions["getTarget"];
@@ -85,6 +89,7 @@ export class EventFollower extends EventEmitter<EventFollowerEvents> {
     const abort = new AbortController();
     this.#abort = abort;
     let watchdog = setTimeout(() => abort.abort(), this.#watchdogMs);
+    let settle: NodeJS.Timeout | undefined;
     let sawConnected = false;
     try {
       // One attempt per call: this loop, not the SDK, owns reconnection.
@@ -102,8 +107,8 @@ export class EventFollower extends EventEmitter<EventFollowerEvents> {
         if (type === "sync" || (type as string) === "server.heartbeat") continue;
         if (type === "server.connected") {
           sawConnected = true;
-          this.#connected = true;
-          this.emit("connected");
+          settle = setTimeout(() => this.#announce(run, abort), settleMs);
+          continue;
         }
         this.emit("event", frame as GlobalEvent);
       }
@@ -111,9 +116,20 @@ export class EventFollower extends EventEmitter<EventFollowerEvents> {
       // a failed attempt, or a listener that threw: both end this connection
     } finally {
       clearTimeout(watchdog);
+      clearTimeout(settle);
       abort.abort();
     }
     return sawConnected;
+  }
+
+  #announce(run: number, abort: AbortController) {
+    if (this.#run !== run || abort.signal.aborted) return;
+    this.#connected = true;
+    try {
+      this.emit("connected");
+    } catch {
+      abort.abort();
+    }
   }
 
   #sleep(ms: number): Promise<void> {

@@ -45,12 +45,32 @@ export const ocProxy = (box: BoxServices) => {
     const target = `${box.opencode.url}${path}${url.search}`;
     const headers = Object.fromEntries(STRIPPED_HEADERS.map((h) => [h, undefined]));
     const res = await proxy(target, { raw: c.req.raw, headers: { ...headers, authorization: box.opencode.authHeader } });
-    if (!redactedRoutes.has(path) || !res.ok) return res;
-    return c.json(redactProviders(await res.json()) as object);
+    if (redactedRoutes.has(path) && res.ok) return c.json(redactProviders(await res.json()) as object);
+    return endQuietlyOnClientAbort(res, c.req.raw.signal);
   }
 
   return new Hono().all("/*", handle);
 };
+
+/** A client leaving mid-stream aborts the upstream body; that is a normal end, not an error to log. */
+function endQuietlyOnClientAbort(res: Response, clientGone: AbortSignal): Response {
+  if (!res.body) return res;
+  const reader = res.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (err) {
+        if (clientGone.aborted) controller.close();
+        else controller.error(err);
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+}
 
 function safeDecode(s: string): string {
   try {

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { ApiError } from "../../box/errors.ts";
 import { CloneCache, type CloneProgress } from "../../box/git/clone-cache.ts";
 import { dataLayout } from "../../box/names.ts";

@@ -1,0 +1,84 @@
+// npm run bench:box — new-chat latency vs a bare `git worktree add`, send → first streamed text, box RSS.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { execa } from "execa";
+import { makeRemote } from "../tests/helpers/git-fixture.ts";
+import { freePort } from "../tests/helpers/scratch-opencode.ts";
+import { newChatId } from "../tests/helpers/box-harness.ts";
+import { firstTextDelay } from "./sse-timing.ts";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const token = "bench-token-0123456789-abcdefghijklmnop";
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const ms = (x: number) => `${x.toFixed(0)} ms`;
+
+const remote = await makeRemote({ owner: "bench", name: "big", fileCount: 5000 });
+const dataDir = mkdtempSync(path.join(os.tmpdir(), "ocweb-bench-"));
+const port = await freePort();
+const url = `http://127.0.0.1:${port}`;
+// The production form: the esbuild bundle on plain node (npm run build:box), as the Dockerfile runs it.
+const box = execa("node", ["--max-semi-space-size=1", "dist/box.mjs"], {
+  env: { BOX_TOKEN: token, BOX_PORT: String(port), OCWEB_DATA: dataDir, GIT_BASE_URL: remote.baseUrl, OCWEB_DEMO_MODEL: "1" },
+  extendEnv: true,
+  stdio: ["ignore", "pipe", "inherit"],
+});
+const call = (method: string, route: string, body?: unknown) =>
+  fetch(url + route, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body && JSON.stringify(body) });
+
+try {
+  await waitForHealth();
+  const rssIdle = rssBytes(box.pid!);
+  await call("POST", "/mgmt/repos/clone", { repo: "bench/big" });
+  const cache = path.join(dataDir, "repos", "bench__big.git");
+
+  const floor: number[] = [];
+  const chat: number[] = [];
+  const firstText: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const dir = path.join(dataDir, `floor-${i}`);
+    let t = performance.now();
+    await execa("git", ["worktree", "add", "-q", "-b", `floor/${i}`, "--", dir, "refs/remotes/origin/main"], { cwd: cache });
+    floor.push(performance.now() - t);
+    await execa("git", ["worktree", "remove", "--force", "--", dir], { cwd: cache });
+
+    const chatId = newChatId();
+    t = performance.now();
+    const res = await call("POST", "/mgmt/chats", { chatId, repo: "bench/big" });
+    chat.push(performance.now() - t);
+    if (res.status !== 201) throw new Error(`chat create: ${res.status} ${await res.text()}`);
+    const { worktree } = (await res.json()) as { worktree: string };
+    firstText.push(await firstTextDelay({ url, token, directory: worktree, send: () => call("POST", `/mgmt/chats/${chatId}/prompts`, { promptId: `b-${chatId}`, text: "say: hello from the bench" }) }));
+  }
+  const rssAfter = rssBytes(box.pid!);
+
+  const rows = [
+    ["new chat ready (POST /mgmt/chats → 201), 5,000-file repo", ms(median(chat)), `floor ${ms(median(floor))} (git worktree add)`, `${(median(chat) / median(floor)).toFixed(2)}× floor`, "≤ 600 ms, ≤ 1.5×"],
+    ["send → first streamed text, new chat (scripted model)", ms(median(firstText)), "", "", ""],
+    ["box RSS idle (before any chat)", `${(rssIdle / 2 ** 20).toFixed(1)} MB`, "", "", "≤ 80 MB"],
+    ["box RSS after the bench", `${(rssAfter / 2 ** 20).toFixed(1)} MB`, "", "", ""],
+  ];
+  console.log(`\nbox benchmark — ${ROUNDS} rounds, medians, ${os.cpus().length} cores, ${new Date().toISOString()}\n`);
+  for (const r of rows) console.log(`${r[0]!.padEnd(58)} ${r[1]!.padStart(9)}  ${r[2]!.padEnd(34)} ${r[3]!.padEnd(12)} ${r[4]}`);
+  console.log(`\nraw (ms): chat ${chat.map((x) => x.toFixed(0)).join(" ")} | floor ${floor.map((x) => x.toFixed(0)).join(" ")} | first text ${firstText.map((x) => x.toFixed(0)).join(" ")}`);
+} finally {
+  box.kill("SIGTERM");
+  await box.catch(() => undefined);
+  rmSync(dataDir, { recursive: true, force: true });
+  await remote.cleanup();
+}
+
+async function waitForHealth() {
+  for (let i = 0; i < 300; i++) {
+    const ok = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("box did not start");
+}
+
+function rssBytes(pid: number): number {
+  const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+  return Number(kb) * 1024;
+}
