@@ -1,4 +1,4 @@
-import { addWorktree, removeWorktree } from "../git/worktrees.ts";
+import { addWorktree, freshenNewWorktree, removeWorktree } from "../git/worktrees.ts";
 import { checkpoint as commitCheckpoint, isClean } from "../git/checkpoints.ts";
 import { diffAgainstBase } from "../git/diff.ts";
 import { conflict, notFound } from "../errors.ts";
@@ -47,11 +47,14 @@ export class ChatService {
       const existing = await this.deps.store.get(input.chatId, { includeDeleted: true });
       if (existing) return { created: false, chat: this.sameChat(existing, input) };
 
-      const wt = await addWorktree({ ...this.deps, repo: input.repo, chatId: input.chatId, base: input.base });
-      const session = await unwrap(
-        "create opencode session",
-        this.deps.opencode().session.create({ directory: wt.worktree, title: `${input.repo} · ${chatBranch(input.chatId)}` }),
-      );
+      const { cache } = this.deps;
+      const fetched = (await cache.has(input.repo)) ? cache.ensure(input.repo) : Promise.resolve();
+      fetched.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+      const forked = await addWorktree({ ...this.deps, repo: input.repo, chatId: input.chatId, base: input.base, fetch: false });
+      const [wt, session] = await Promise.all([
+        freshenNewWorktree({ fetched, layout: this.deps.layout, repo: input.repo, info: forked }),
+        unwrap("create opencode session", this.deps.opencode().session.create({ directory: forked.worktree, title: `${input.repo} · ${chatBranch(input.chatId)}` })),
+      ]);
       const setup = await hasSetupScript(wt.worktree);
       const chat = await this.deps.store.insert({
         chatId: input.chatId,

@@ -15,6 +15,8 @@ export function addWorktree(opts: {
   repo: string;
   chatId: string;
   base?: string;
+  /** false: fork from the cached origin/<base> when the repo is cached; the caller refreshes with freshenNewWorktree. */
+  fetch?: boolean;
 }): Promise<WorktreeInfo> {
   if (!chatIdSchema.safeParse(opts.chatId).success) return Promise.reject(badRequest(`invalid chatId "${opts.chatId}"`));
   if (opts.base !== undefined && !refSchema.safeParse(opts.base).success) {
@@ -28,16 +30,21 @@ export function addWorktree(opts: {
   return promise;
 }
 
-async function add(opts: { cache: CloneCache; layout: DataLayout; repo: string; chatId: string; base?: string; worktree: string }) {
+async function add(opts: { cache: CloneCache; layout: DataLayout; repo: string; chatId: string; base?: string; fetch?: boolean; worktree: string }) {
   const { cache, layout, repo, chatId, worktree } = opts;
   const branch = chatBranch(chatId);
   const existing = await exists(worktree);
   // An existing chat needs no fetch; a new one forks from the freshest upstream.
-  if (!existing || !(await cache.has(repo))) await cache.ensure(repo);
+  const cached = await cache.has(repo);
+  if (!cached || (!existing && opts.fetch !== false)) await cache.ensure(repo);
   const bare = gitAt(layout.repoCache(repo));
   const base = opts.base ?? (await cache.defaultBranch(repo));
   const baseRef = `refs/remotes/origin/${base}`;
-  const baseSha = await resolve(bare, baseRef);
+  let baseSha = await resolve(bare, baseRef);
+  if (!baseSha && opts.fetch === false) {
+    await cache.ensure(repo); // a branch pushed since the last fetch
+    baseSha = await resolve(bare, baseRef);
+  }
   if (!baseSha) throw badRequest(`base branch "${base}" does not exist in ${repo}`);
 
   if (existing) {
@@ -47,18 +54,41 @@ async function add(opts: { cache: CloneCache; layout: DataLayout; repo: string; 
   }
 
   await mkdir(layout.worktreesDir, { recursive: true });
-  await bare.raw(["worktree", "prune"]);
   if (await resolve(bare, `refs/heads/${branch}`)) {
     // The chat's worktree was removed earlier but its branch was kept: reattach it.
-    await bare.raw(["worktree", "add", "--quiet", "--", worktree, branch]);
+    await addPruningOnce(bare, ["worktree", "add", "--quiet", "--", worktree, branch]);
     return { branch, base, baseCommit: await mergeBase(bare, branch, baseRef), worktree };
   }
   // After the cache was rebuilt, a pushed chat branch exists only upstream.
   const pushed = await resolve(bare, `refs/remotes/origin/${branch}`);
   const start = pushed ?? baseSha;
-  await bare.raw(["worktree", "add", "--quiet", "--no-track", "-b", branch, "--", worktree, start]);
+  await addPruningOnce(bare, ["worktree", "add", "--quiet", "--no-track", "-b", branch, "--", worktree, start]);
   const baseCommit = pushed ? await mergeBase(bare, branch, baseRef) : baseSha;
   return { branch, base, baseCommit, worktree };
+}
+
+/** `worktree prune` costs ~60 ms on a busy cache, so it runs only when a stale registration is in the way. */
+async function addPruningOnce(bare: ReturnType<typeof gitAt>, args: string[]) {
+  try {
+    await bare.raw(args);
+  } catch {
+    await bare.raw(["worktree", "prune"]);
+    await bare.raw(args);
+  }
+}
+
+/**
+ * For a worktree just forked from the cached base while `fetched` was running: if the fetch moved
+ * origin/<base>, move the new (untouched) worktree to it. Lets the fetch overlap the checkout.
+ */
+export async function freshenNewWorktree(opts: { fetched: Promise<unknown>; layout: DataLayout; repo: string; info: WorktreeInfo }): Promise<WorktreeInfo> {
+  await opts.fetched;
+  const bare = gitAt(opts.layout.repoCache(opts.repo));
+  const latest = await resolve(bare, `refs/remotes/origin/${opts.info.base}`);
+  if (!latest) throw badRequest(`base branch "${opts.info.base}" no longer exists in ${opts.repo}`);
+  if (latest === opts.info.baseCommit) return opts.info;
+  await gitAt(opts.info.worktree).raw(["reset", "--hard", "--quiet", latest]);
+  return { ...opts.info, baseCommit: latest };
 }
 
 /** Removes the worktree directory and its registration; the branch stays. */

@@ -74,7 +74,11 @@ export class EventFollower extends EventEmitter<EventFollowerEvents> {
       if (this.#run !== run) return;
       if (this.#connected) {
         this.#connected = false;
-        this.emit("disconnected");
+        try {
+          this.emit("disconnected");
+        } catch {
+          // a listener's failure must not end the follower
+        }
       }
       if (sawConnected) delay = this.#retryMs;
       await this.#sleep(delay);
@@ -84,14 +88,14 @@ export class EventFollower extends EventEmitter<EventFollowerEvents> {
 
   /** One connection; resolves when it ends for any reason, true if the server said connected. */
   async #follow(run: number): Promise<boolean> {
-    const target = this.#getTarget();
-    if (!target) return false;
     const abort = new AbortController();
     this.#abort = abort;
     let watchdog = setTimeout(() => abort.abort(), this.#watchdogMs);
     let settle: NodeJS.Timeout | undefined;
     let sawConnected = false;
     try {
+      const target = this.#getTarget();
+      if (!target) return false;
       // One attempt per call: this loop, not the SDK, owns reconnection.
       const { stream } = await ocClient(target).global.event({
         signal: abort.signal,
@@ -113,7 +117,7 @@ export class EventFollower extends EventEmitter<EventFollowerEvents> {
         this.emit("event", frame as GlobalEvent);
       }
     } catch {
-      // a failed attempt, or a listener that threw: both end this connection
+      // a failed attempt, getTarget or a listener that threw: all end this connection
     } finally {
       clearTimeout(watchdog);
       clearTimeout(settle);

@@ -26,13 +26,18 @@ export type SupervisorEvents = {
 type Exit = { code: number | null; signal: string | null };
 type Run = { pid: number; sub: ResultPromise; exited: Promise<Exit>; done: boolean; expected: boolean };
 
-const readyTimeoutMs = 30_000;
-const stopGraceMs = 3_000;
-const backoffCapMs = 15_000;
-const stableUpMs = 60_000;
+const headless = {
+  OPENCODE_DISABLE_MODELS_FETCH: "1",
+  OPENCODE_DISABLE_AUTOUPDATE: "1",
+  OPENCODE_DISABLE_LSP_DOWNLOAD: "1",
+  OPENCODE_DISABLE_SHARE: "1",
+};
 const spawnOptions = { extendEnv: false, detached: true, cleanup: false, stdin: "ignore", all: true, buffer: false, reject: false } as const;
 
-/** Runs one `opencode serve` on loopback, restarts it when it dies, and kills its whole tree on stop. */
+/**
+ * Runs one `opencode serve` on loopback, restarts it when it dies, and kills its whole tree on stop.
+ * The child leads its own process group, so nothing else takes it down when the box exits: #exitHook.
+ */
 export class OpencodeSupervisor extends EventEmitter<SupervisorEvents> {
   readonly password = randomBytes(24).toString("base64url");
   readonly authHeader = `Basic ${Buffer.from(`opencode:${this.password}`).toString("base64")}`;
@@ -48,8 +53,7 @@ export class OpencodeSupervisor extends EventEmitter<SupervisorEvents> {
   #upSince = 0;
   #timer: NodeJS.Timeout | undefined;
   readonly #tail: string[] = [];
-  // The child leads its own process group, so nothing else takes it down when the box exits.
-  readonly #exitHook = () => this.#run && !this.#run.done && signalAll(tree(this.#run.pid), "SIGKILL");
+  readonly #exitHook = () => this.#run && !this.#run.done && signalAll([-this.#run.pid, ...descendants(this.#run.pid)], "SIGKILL");
 
   constructor(opts: SupervisorOptions) {
     super();
@@ -66,7 +70,6 @@ export class OpencodeSupervisor extends EventEmitter<SupervisorEvents> {
   get version(): string | undefined { return this.#version; }
 
   start(): Promise<void> {
-    if (this.#stopped) return Promise.reject(new Error("opencode supervisor was stopped"));
     this.#starting ??= (async () => {
       this.#port ??= await freePort();
       process.on("exit", this.#exitHook);
@@ -86,7 +89,6 @@ export class OpencodeSupervisor extends EventEmitter<SupervisorEvents> {
   }
 
   async restart(): Promise<void> {
-    if (this.#stopped) throw new Error("opencode supervisor was stopped");
     if (!this.#starting) return this.start();
     await this.#starting;
     await this.#halt();
@@ -133,10 +135,7 @@ export class OpencodeSupervisor extends EventEmitter<SupervisorEvents> {
       ...os,
       HOME: home,
       ...xdg,
-      OPENCODE_DISABLE_MODELS_FETCH: "1",
-      OPENCODE_DISABLE_AUTOUPDATE: "1",
-      OPENCODE_DISABLE_LSP_DOWNLOAD: "1",
-      OPENCODE_DISABLE_SHARE: "1",
+      ...headless,
       ...this.#opts.env,
       OPENCODE_SERVER_USERNAME: "opencode",
       OPENCODE_SERVER_PASSWORD: this.password,
@@ -163,28 +162,28 @@ export class OpencodeSupervisor extends EventEmitter<SupervisorEvents> {
     if (run !== this.#run || !this.#up) return; // not up yet: the start-up wait reports it
     this.#up = false;
     if (run.expected || this.#stopped) return;
-    if (Date.now() - this.#upSince >= stableUpMs) this.#failures = 0;
-    this.emit("down", { code: exit.code, signal: exit.signal, expected: false });
+    if (Date.now() - this.#upSince >= 60_000) this.#failures = 0; // it was stable: not a crash loop
     this.#scheduleRestart();
+    this.emit("down", { ...exit, expected: false });
   }
 
   #scheduleRestart() {
     if (this.#stopped) return;
-    const delay = Math.min(500 * 2 ** this.#failures, backoffCapMs);
+    const delay = Math.min(500 * 2 ** this.#failures, 15_000);
     this.#failures += 1;
     this.#log(`supervisor: restarting opencode in ${delay} ms`);
     const generation = this.#generation;
     this.#timer = setTimeout(() => {
       this.#launch().catch((err: unknown) => {
         this.#log(`supervisor: restart failed: ${err instanceof Error ? err.message : String(err)}`);
-        // A stop() or restart() that killed this attempt owns what happens next.
-        if (generation === this.#generation) this.#scheduleRestart();
+        // A stop() or restart() that killed this attempt owns what happens next; up = an 'up' listener threw.
+        if (generation === this.#generation && !this.#up) this.#scheduleRestart();
       });
     }, delay);
   }
 
   async #waitHealthy(run: Run): Promise<string> {
-    const deadline = Date.now() + readyTimeoutMs;
+    const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && !run.done && !this.#stopped) {
       // A request sent while the port is still opening has been seen to hang: short per-attempt timeout.
       const init = { headers: { Authorization: this.authHeader }, signal: AbortSignal.timeout(1000) };
@@ -202,10 +201,10 @@ export class OpencodeSupervisor extends EventEmitter<SupervisorEvents> {
   async #terminate(run: Run) {
     run.expected = true;
     if (run.done) return;
-    const before = tree(run.pid);
+    const before = [-run.pid, ...descendants(run.pid)];
     signalAll(before, "SIGTERM");
-    await Promise.race([run.exited, sleep(stopGraceMs)]);
-    signalAll([...before, ...tree(run.pid)], "SIGKILL");
+    await Promise.race([run.exited, sleep(3_000)]); // it has been seen to ignore SIGTERM for 25 s
+    signalAll([...before, ...descendants(run.pid)], "SIGKILL");
     await run.exited;
   }
 
@@ -234,16 +233,13 @@ function signalAll(targets: number[], signal: NodeJS.Signals) {
   }
 }
 
-/** The process group led by `pid` plus its descendants from /proc: tool processes may run in their own group. */
-function tree(pid: number): number[] {
-  const descendants = (parent: number): number[] => {
-    try {
-      const tasks = readdirSync(`/proc/${parent}/task`);
-      const kids = tasks.flatMap((t) => readFileSync(`/proc/${parent}/task/${t}/children`, "utf8").split(" "));
-      return kids.filter(Boolean).map(Number).flatMap((kid) => [kid, ...descendants(kid)]);
-    } catch {
-      return []; // exited while we looked
-    }
-  };
-  return [-pid, ...descendants(pid)];
+/** Descendants of `pid` from /proc (Linux); tool processes may run outside its process group. */
+function descendants(pid: number): number[] {
+  try {
+    const tasks = readdirSync(`/proc/${pid}/task`);
+    const kids = tasks.flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").split(" "));
+    return kids.filter(Boolean).map(Number).flatMap((kid) => [kid, ...descendants(kid)]);
+  } catch {
+    return []; // exited while we looked
+  }
 }

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeRemote } from "../helpers/git-fixture.ts";
+import { commitToRemote, makeRemote } from "../helpers/git-fixture.ts";
 import { newChatId, startTestBox, type BoxHarness } from "../helpers/box-harness.ts";
 
 let remote: Awaited<ReturnType<typeof makeRemote>>;
@@ -77,5 +77,17 @@ describe("a chat on a local bare remote", () => {
     const branches = (await execa("git", ["branch", "--list", `ocweb/${chatId}`], { cwd: box.box.services.layout.repoCache("acme/widgets") })).stdout;
     expect(branches).toContain(`ocweb/${chatId}`);
     expect((await box.call("POST", "/mgmt/chats", { chatId, repo: "acme/widgets" })).status).toBe(409);
+  });
+});
+
+describe("a new chat after an upstream push", () => {
+  it("starts from the freshest upstream commit, even though the clone was cached before the push", async () => {
+    const pushed = await commitToRemote(remote.remotePath, { "CHANGELOG.md": "v2\n" }, "upstream moved");
+    const res = await box.call("POST", "/mgmt/chats", { chatId: newChatId(), repo: "acme/widgets" });
+    expect(res.status).toBe(201);
+    const chat = res.json as { baseCommit: string; worktree: string };
+    expect(chat.baseCommit).toBe(pushed);
+    expect(readFileSync(path.join(chat.worktree, "CHANGELOG.md"), "utf8")).toBe("v2\n");
+    expect((await execa("git", ["rev-parse", "HEAD"], { cwd: chat.worktree })).stdout.trim()).toBe(pushed);
   });
 });

@@ -3,6 +3,7 @@ import { chmod, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -11,7 +12,7 @@ import { OpencodeSupervisor, type SupervisorEvents } from "../../box/opencode/su
 
 const bin = resolveOpencodeBinary();
 const cleanup: string[] = [];
-const strays: number[] = [];
+const strays: { pid: number; start: string }[] = [];
 
 async function tempDir(prefix: string) {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
@@ -27,22 +28,19 @@ async function gitRepo() {
 }
 
 /** Parsed /proc/<pid>/stat, or undefined once the process is gone. Zombies count as gone: PID 1 here never reaps. */
-function procStat(pid: number): { state: string; pgid: number } | undefined {
+function procStat(pid: number): { state: string; pgid: number; start: string } | undefined {
   try {
     const raw = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const [state, , pgrp] = raw.slice(raw.lastIndexOf(")") + 2).split(" ");
-    if (!state || state === "Z") return undefined;
-    return { state, pgid: Number(pgrp) };
+    const fields = raw.slice(raw.lastIndexOf(")") + 2).split(" ");
+    const [state, , pgrp] = fields;
+    return !state || state === "Z" ? undefined : { state, pgid: Number(pgrp), start: fields[19] ?? "" };
   } catch {
     return undefined;
   }
 }
 
 function liveGroupMembers(pgid: number): number[] {
-  return readdirSync("/proc")
-    .filter((n) => /^\d+$/.test(n))
-    .map(Number)
-    .filter((pid) => procStat(pid)?.pgid === pgid);
+  return readdirSync("/proc").filter((n) => /^\d+$/.test(n)).map(Number).filter((pid) => procStat(pid)?.pgid === pgid);
 }
 
 async function eventually(check: () => boolean | Promise<boolean>, what: string) {
@@ -62,12 +60,20 @@ function health(sup: OpencodeSupervisor, authorization?: string) {
   return fetch(`${sup.url}/global/health`, { headers: authorization ? { Authorization: authorization } : {} });
 }
 
+/** A process this test started; afterAll kills it if the code under test did not. */
+function stray(pid: number) {
+  const start = procStat(pid)?.start;
+  if (start) strays.push({ pid, start });
+}
+
 afterAll(async () => {
-  for (const pid of strays) {
+  // Same pid and start time: never signal a recycled pid that now belongs to someone else.
+  for (const { pid, start } of strays) {
+    if (procStat(pid)?.start !== start) continue;
     try {
       process.kill(pid, "SIGKILL");
     } catch {
-      // gone
+      // exited just now
     }
   }
   await Promise.all(cleanup.map((d) => rm(d, { recursive: true, force: true })));
@@ -182,7 +188,8 @@ describe("OpencodeSupervisor process cleanup", () => {
     const children = async () => {
       const inGroup = Number(await readFile(path.join(dir, "in-group"), "utf8"));
       const ownSession = Number(await readFile(path.join(dir, "own-session"), "utf8"));
-      strays.push(inGroup, ownSession);
+      stray(inGroup);
+      stray(ownSession);
       return { inGroup, ownSession };
     };
     try {
@@ -191,12 +198,10 @@ describe("OpencodeSupervisor process cleanup", () => {
       const firstPid = sup.pid as number;
       expect(procStat(first.inGroup)?.pgid).toBe(firstPid);
       await eventually(() => (procStat(first.ownSession)?.pgid ?? firstPid) !== firstPid, "setsid child in its own group");
-
       const up = next(sup, "up");
       process.kill(firstPid, "SIGKILL");
       await up;
       await eventually(() => procStat(first.inGroup) === undefined, "crashed server's group member killed");
-
       const second = await children();
       const secondPid = sup.pid as number;
       expect(procStat(second.inGroup)).toBeDefined();
@@ -209,6 +214,25 @@ describe("OpencodeSupervisor process cleanup", () => {
     } finally {
       await sup.stop();
     }
+  });
+
+  test("a box that exits takes its opencode along (process 'exit' hook)", async () => {
+    const dir = await tempDir("ocweb-sup-exit-");
+    const script = path.join(dir, "box.mts");
+    const modules = fileURLToPath(new URL("../../box/opencode/", import.meta.url));
+    await writeFile(
+      script,
+      `import { OpencodeSupervisor } from ${JSON.stringify(path.join(modules, "supervisor.ts"))};\n` +
+        `const sup = new OpencodeSupervisor({ bin: ${JSON.stringify(bin)}, homeDir: ${JSON.stringify(path.join(dir, "home"))}, cwd: ${JSON.stringify(dir)}, env: {} });\n` +
+        `await sup.start();\nconsole.log(JSON.stringify({ pid: sup.pid }));\nprocess.exit(0);\n`,
+    );
+    const tsx = fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url));
+    const { stdout } = await execa(tsx, [script], { cwd: dir });
+    const { pid } = JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as { pid: number };
+    expect(pid).toBeGreaterThan(0);
+    stray(pid);
+    await eventually(() => procStat(pid) === undefined, "opencode gone with its box");
+    expect(liveGroupMembers(pid)).toEqual([]);
   });
 
   test("start() rejects with the child's last output when opencode cannot start", async () => {
