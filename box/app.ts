@@ -15,7 +15,10 @@ export function createBoxApp(box: BoxServices) {
   const app = new Hono();
 
   app.onError((err, c) => {
-    if (err instanceof ApiError) return c.json({ error: { code: err.code, message: err.message } }, err.status);
+    if (err instanceof ApiError) {
+      if (err.status >= 500) box.log(`${err.status} on ${c.req.method} ${c.req.path}: ${err.message}`);
+      return c.json({ error: { code: err.code, message: err.message } }, err.status);
+    }
     if (err instanceof HTTPException) {
       const status = err.status;
       const code = status === 413 ? "too_large" : status === 401 ? "unauthorized" : "bad_request";

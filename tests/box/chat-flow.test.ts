@@ -84,7 +84,7 @@ describe("a new chat after an upstream push", () => {
   it("starts from the freshest upstream commit, even though the clone was cached before the push", async () => {
     const pushed = await commitToRemote(remote.remotePath, { "CHANGELOG.md": "v2\n" }, "upstream moved");
     const res = await box.call("POST", "/mgmt/chats", { chatId: newChatId(), repo: "acme/widgets" });
-    expect(res.status).toBe(201);
+    expect(res.status, res.text).toBe(201);
     const chat = res.json as { baseCommit: string; worktree: string };
     expect(chat.baseCommit).toBe(pushed);
     expect(readFileSync(path.join(chat.worktree, "CHANGELOG.md"), "utf8")).toBe("v2\n");
