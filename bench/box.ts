@@ -28,7 +28,7 @@ const box = execa("node", ["--max-semi-space-size=1", "dist/box.mjs"], {
   stdio: ["ignore", "pipe", "inherit"],
 });
 const call = (method: string, route: string, body?: unknown) =>
-  fetch(url + route, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body && JSON.stringify(body) });
+  fetch(url + route, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
 
 try {
   await waitForHealth();

@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { ApiError } from "./errors.ts";
-import { constantTimeEqual } from "./events/signature.ts";
+import { ApiError } from "../lib/api-error.ts";
+import { constantTimeEqual } from "../lib/signature.ts";
 import type { BoxServices } from "./services.ts";
 import { chatRoutes } from "./routes/chats.ts";
 import { repoRoutes } from "./routes/repos.ts";

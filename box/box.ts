@@ -10,7 +10,7 @@ import { RunTracker, type OpencodeEvent } from "./chats/run-tracker.ts";
 import { startDemoModel, type DemoModel } from "./demo-model/server.ts";
 import { demoModelConfig } from "./demo-model/config.ts";
 import type { BoxEnv } from "./env.ts";
-import { ApiError } from "./errors.ts";
+import { ApiError } from "../lib/api-error.ts";
 import { BoxBus } from "./events/bus.ts";
 import { WebhookSender } from "./events/webhook-sender.ts";
 import { CloneCache } from "./git/clone-cache.ts";

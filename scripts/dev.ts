@@ -3,29 +3,58 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseBoxEnv } from "../box/env.ts";
 import { closeOnSignals, serveBox } from "../box/serve.ts";
+import { startWorkerOnNode } from "../worker/node.ts";
 import { ensureDevRemote } from "./dev-remote.ts";
 
-// Local defaults for the whole loop; every one can be overridden from the environment.
+// The whole loop on loopback with embedded defaults; each one can be overridden from the environment.
 const root = path.resolve(".data");
 mkdirSync(root, { recursive: true });
-const tokenFile = path.join(root, "dev-box-token");
-if (!existsSync(tokenFile)) writeFileSync(tokenFile, randomBytes(32).toString("base64url"), { mode: 0o600 });
+const secret = (name: string) => {
+  const file = path.join(root, name);
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600 });
+  return readFileSync(file, "utf8").trim();
+};
 
-const env = parseBoxEnv({
+const port = Number(process.env.PORT ?? 8787);
+const workerUrl = `http://127.0.0.1:${port}`;
+const boxToken = process.env.BOX_TOKEN ?? secret("dev-box-token");
+const gitBaseUrl = process.env.GIT_BASE_URL ?? (await ensureDevRemote(path.join(root, "dev-remote")));
+
+const boxEnv = parseBoxEnv({
   ...process.env,
-  BOX_TOKEN: process.env.BOX_TOKEN ?? readFileSync(tokenFile, "utf8").trim(),
+  BOX_TOKEN: boxToken,
   OCWEB_DATA: process.env.OCWEB_DATA ?? path.join(root, "box"),
-  GIT_BASE_URL: process.env.GIT_BASE_URL ?? (await ensureDevRemote(path.join(root, "dev-remote"))),
+  GIT_BASE_URL: gitBaseUrl,
+  WORKER_URL: workerUrl,
 });
-const running = await serveBox(env, (line) => console.log(line));
-closeOnSignals(running.close);
-const token = path.relative(process.cwd(), tokenFile);
-console.log(`
-ocweb dev is up
-  box       ${running.url}  (bearer token in ${token})
-  opencode  ${running.box.supervisor.version} on loopback, supervised by the box
-  model     ${env.demoModel ? "scripted demo model (no API key set)" : "from your API keys"}
-  repos     ${env.gitBaseUrl}${env.gitBaseUrl.startsWith("file://") ? "  (try demo/hello)" : ""}
+const box = await serveBox(boxEnv, (line) => console.log(line));
+const worker = await startWorkerOnNode({
+  port,
+  env: {
+    DATABASE_URL: process.env.DATABASE_URL ?? `file:${path.join(root, "worker.db")}`,
+    DATABASE_AUTH_TOKEN: process.env.DATABASE_AUTH_TOKEN,
+    BOX_URL: box.url,
+    BOX_TOKEN: boxToken,
+    SESSION_SECRET: process.env.SESSION_SECRET ?? secret("dev-session-secret"),
+    DEV_LOGIN: "1",
+    GIT_BASE_URL: gitBaseUrl,
+    GITHUB_CLIENT_ID: process.env.GITHUB_CLIENT_ID,
+    GITHUB_CLIENT_SECRET: process.env.GITHUB_CLIENT_SECRET,
+    ALLOWED_GITHUB_USERS: process.env.ALLOWED_GITHUB_USERS,
+    GITHUB_API_URL: process.env.GITHUB_API_URL,
+    GITHUB_OAUTH_URL: process.env.GITHUB_OAUTH_URL,
+  },
+});
+closeOnSignals(async () => {
+  await worker.close();
+  await box.close();
+});
 
-  try:  curl -H "Authorization: Bearer $(cat ${token})" ${running.url}/mgmt/chats
+console.log(`
+ocweb dev is up →  ${worker.url}   (sign in locally at ${worker.url}/auth/dev)
+
+  worker    ${worker.url}  (local libsql file .data/worker.db, local sign-in on)
+  box       ${box.url}  (opencode ${box.box.supervisor.version} on loopback)
+  model     ${boxEnv.demoModel ? "scripted demo model (no API key set)" : "from your API keys"}
+  repos     ${gitBaseUrl}${gitBaseUrl.startsWith("file://") ? "  (try demo/hello)" : ""}
 `);

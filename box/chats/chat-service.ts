@@ -1,7 +1,7 @@
 import { addWorktree, freshenNewWorktree, removeWorktree } from "../git/worktrees.ts";
 import { checkpoint as commitCheckpoint, isClean } from "../git/checkpoints.ts";
 import { diffAgainstBase } from "../git/diff.ts";
-import { conflict, notFound } from "../errors.ts";
+import { conflict, notFound } from "../../lib/api-error.ts";
 import { chatBranch } from "../names.ts";
 import type { Chat } from "./chat-store.ts";
 import type { ChatDeps } from "./deps.ts";

@@ -1,4 +1,4 @@
-import { ApiError } from "../errors.ts";
+import { ApiError } from "../../lib/api-error.ts";
 
 type SdkResult<T> = { data?: T; error?: unknown; response?: Response };
 

@@ -1,4 +1,4 @@
-import { signBody } from "./signature.ts";
+import { signBody } from "../../lib/signature.ts";
 
 type Post = { path: "/internal/box/events" | "/internal/box/hello"; body: unknown };
 
@@ -50,7 +50,7 @@ export class WebhookSender {
     const text = JSON.stringify(body);
     const res = await fetch(this.opts.workerUrl + path, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-ocweb-signature": signBody(this.opts.key, text) },
+      headers: { "content-type": "application/json", "x-ocweb-signature": await signBody(this.opts.key, text) },
       body: text,
       signal: AbortSignal.timeout(10_000),
     });

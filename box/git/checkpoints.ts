@@ -1,4 +1,4 @@
-import { badRequest, conflict } from "../errors.ts";
+import { badRequest, conflict } from "../../lib/api-error.ts";
 import { errorText, gitAt, gitWith, identityEnv, isSha, redact, tryRaw, type GitAuth } from "./git.ts";
 
 export type CheckpointResult = { sha: string; filesChanged: number; pushed: boolean; pushError?: string };

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, readdir, rename, rm, stat, writeFile, lstat } from "node:fs/promises";
 import path from "node:path";
-import { ApiError, badRequest, conflict, notFound } from "../errors.ts";
+import { ApiError, badRequest, conflict, notFound } from "../../lib/api-error.ts";
 import { repoSchema, type DataLayout } from "../names.ts";
 import { errorText, gitAt, gitWith, redact, tryRaw, type GitAuth } from "./git.ts";
 

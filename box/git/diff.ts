@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { copyFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { badRequest } from "../errors.ts";
+import { badRequest } from "../../lib/api-error.ts";
 import { gitAt, gitWith, isSha } from "./git.ts";
 
 export type FileStatus = "added" | "modified" | "deleted" | "renamed";

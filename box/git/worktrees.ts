@@ -1,5 +1,5 @@
 import { mkdir, rm, stat } from "node:fs/promises";
-import { badRequest, conflict } from "../errors.ts";
+import { badRequest, conflict } from "../../lib/api-error.ts";
 import { chatBranch, chatIdSchema, refSchema, type DataLayout } from "../names.ts";
 import type { CloneCache } from "./clone-cache.ts";
 import { gitAt, tryRaw } from "./git.ts";

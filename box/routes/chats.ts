@@ -3,7 +3,7 @@ import { z } from "zod";
 import { chatView } from "../chats/chat-service.ts";
 import { chatIdSchema, promptIdSchema, refSchema, repoSchema } from "../names.ts";
 import type { BoxServices } from "../services.ts";
-import { validate } from "./validate.ts";
+import { validate } from "../../lib/validate.ts";
 
 const createBody = z.object({ chatId: chatIdSchema, repo: repoSchema, base: refSchema.optional() });
 const idParam = z.object({ chatId: chatIdSchema });

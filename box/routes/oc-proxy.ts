@@ -1,6 +1,6 @@
 import { Hono, type Context } from "hono";
 import { proxy } from "hono/proxy";
-import { ApiError } from "../errors.ts";
+import { ApiError } from "../../lib/api-error.ts";
 import { checkOcRequest, redactProviders, redactedRoutes } from "../opencode/oc-guard.ts";
 import type { BoxServices } from "../services.ts";
 

@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
-import { ApiError, conflict, notFound } from "../errors.ts";
+import { ApiError, conflict, notFound } from "../../lib/api-error.ts";
 import { ownerSchema, repoNameSchema, repoSchema } from "../names.ts";
 import type { BoxServices } from "../services.ts";
-import { validate } from "./validate.ts";
+import { validate } from "../../lib/validate.ts";
 
 const cloneBody = z.object({ repo: repoSchema });
 const repoParam = z.object({ owner: ownerSchema, name: repoNameSchema });

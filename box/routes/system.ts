@@ -3,12 +3,12 @@ import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { diskUsage } from "../disk/usage.ts";
 import { runGc } from "../disk/gc.ts";
-import { notFound } from "../errors.ts";
+import { notFound } from "../../lib/api-error.ts";
 import { isClean } from "../git/checkpoints.ts";
 import { removeWorktree } from "../git/worktrees.ts";
 import { killOrphan, listOrphans } from "../processes/orphans.ts";
 import type { BoxServices } from "../services.ts";
-import { validate } from "./validate.ts";
+import { validate } from "../../lib/validate.ts";
 
 const gcBody = z.object({ dryRun: z.boolean().optional() }).optional();
 const pidParam = z.object({ pid: z.coerce.number().int().min(2).max(4_194_304) });

@@ -5,7 +5,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiError } from "../../box/errors.ts";
+import { ApiError } from "../../lib/api-error.ts";
 import { checkpoint } from "../../box/git/checkpoints.ts";
 import { CloneCache } from "../../box/git/clone-cache.ts";
 import { addWorktree } from "../../box/git/worktrees.ts";

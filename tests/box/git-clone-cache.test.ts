@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ApiError } from "../../box/errors.ts";
+import { ApiError } from "../../lib/api-error.ts";
 import { CloneCache, type CloneProgress } from "../../box/git/clone-cache.ts";
 import { dataLayout } from "../../box/names.ts";
 import { commitToRemote, git, makeRemote, type Remote } from "../helpers/git-fixture.ts";

@@ -9,12 +9,12 @@ export const TEST_TOKEN = "test-token-0123456789-abcdefghijklmnop";
 export type BoxHarness = Awaited<ReturnType<typeof startTestBox>>;
 
 /** A real box on loopback (real opencode, scripted model) over a temp data dir. */
-export async function startTestBox(opts: { baseUrl: string; dataDir?: string; env?: Record<string, string> }) {
+export async function startTestBox(opts: { baseUrl: string; dataDir?: string; port?: number; env?: Record<string, string> }) {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), "ocweb-box-"));
   const env = parseBoxEnv({
     PATH: process.env.PATH,
     BOX_TOKEN: TEST_TOKEN,
-    BOX_PORT: "0",
+    BOX_PORT: String(opts.port ?? 0),
     OCWEB_DATA: dataDir,
     GIT_BASE_URL: opts.baseUrl,
     OCWEB_DEMO_MODEL: "1",

@@ -1,7 +1,7 @@
 import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
 import type { ZodType } from "zod";
-import { badRequest } from "../errors.ts";
+import { badRequest } from "./api-error.ts";
 
 /** zValidator whose failures flow through the app's one onError as a readable 400. */
 export const validate = <Target extends keyof ValidationTargets, Schema extends ZodType>(target: Target, schema: Schema) =>

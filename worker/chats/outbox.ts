@@ -1,0 +1,70 @@
+import { and, asc, eq, inArray, isNull, or, sql } from "drizzle-orm";
+import { ApiError } from "../../lib/api-error.ts";
+import type { BoxClient } from "../box/client.ts";
+import type { Db } from "../db/client.ts";
+import { chats, prompts } from "../db/schema.ts";
+
+type BoxChat = { worktree: string; sessionId: string; base: string; baseCommit: string; branch: string; status: string };
+const CREATE_TIMEOUT_MS = 120_000; // a first clone of a large repo
+
+/**
+ * Delivers one chat's outbox: creates the chat on the box if it is not there yet, then sends every
+ * queued prompt in order. Safe to run concurrently and repeatedly: the box is idempotent on chatId
+ * and keeps a promptId ledger, so a second delivery of the same prompt is a "duplicate", not a run.
+ */
+export async function deliverChat(db: Db, box: BoxClient, chatId: string): Promise<void> {
+  const chat = await db.query.chats.findFirst({ where: eq(chats.id, chatId) });
+  if (!chat || (chat.status === "error" && !chat.sessionId)) return;
+  if (!chat.sessionId) {
+    try {
+      const made = await box.call<BoxChat>("POST", "/mgmt/chats", { chatId, repo: chat.repo, ...(chat.base ? { base: chat.base } : {}) }, CREATE_TIMEOUT_MS);
+      // Concurrent deliveries get the same answer; only the first fills the row, and the status
+      // only leaves "queued" here: later statuses come from sends, webhooks and syncs.
+      await db.batch([
+        db.update(chats)
+          .set({ sessionId: made.sessionId, directory: made.worktree, base: made.base, baseCommit: made.baseCommit, branch: made.branch })
+          .where(and(eq(chats.id, chatId), isNull(chats.sessionId))),
+        db.update(chats).set({ status: made.status }).where(and(eq(chats.id, chatId), eq(chats.status, "queued"))),
+      ]);
+    } catch (err) {
+      if (!isRefusal(err)) return; // the box is away: stays queued
+      await db.update(chats).set({ status: "error", error: (err as Error).message }).where(eq(chats.id, chatId));
+      await db.update(prompts).set({ state: "failed", error: `chat could not start: ${(err as Error).message}` })
+        .where(and(eq(prompts.chatId, chatId), eq(prompts.state, "queued")));
+      return;
+    }
+  }
+  const queued = await db.select().from(prompts).where(and(eq(prompts.chatId, chatId), eq(prompts.state, "queued"))).orderBy(asc(prompts.createdAt));
+  for (const p of queued) {
+    await db.update(prompts).set({ attempts: sql`${prompts.attempts} + 1` }).where(eq(prompts.id, p.id));
+    try {
+      const body = { promptId: p.id, text: p.text, ...(p.model ? { model: p.model } : {}), ...(p.files?.length ? { files: p.files } : {}) };
+      const answer = await box.call<{ state: "sent" | "queued" | "duplicate" }>("POST", `/mgmt/chats/${chatId}/prompts`, body);
+      // One batch: a reader must never see the prompt sent while the chat still reads idle.
+      const markSent = db.update(prompts).set({ state: "sent", sentAt: new Date(), error: null }).where(eq(prompts.id, p.id));
+      if (answer.state === "sent") await db.batch([markSent, db.update(chats).set({ status: "busy", lastActivityAt: new Date() }).where(eq(chats.id, chatId))]);
+      else await markSent;
+    } catch (err) {
+      if (!isRefusal(err)) return;
+      await db.update(prompts).set({ state: "failed", error: (err as Error).message }).where(eq(prompts.id, p.id));
+    }
+  }
+}
+
+/** Every chat with something in its outbox (oldest first, bounded per run). */
+export async function deliverPending(db: Db, box: BoxClient, opts: { userId?: string; limit?: number } = {}): Promise<void> {
+  if (!box.configured) return;
+  const waiting = db.select({ chatId: prompts.chatId }).from(prompts).where(eq(prompts.state, "queued"));
+  const rows = await db
+    .select({ id: chats.id })
+    .from(chats)
+    .where(and(or(eq(chats.status, "queued"), inArray(chats.id, waiting)), opts.userId ? eq(chats.userId, opts.userId) : undefined))
+    .orderBy(asc(chats.createdAt))
+    .limit(opts.limit ?? 25);
+  for (const row of rows) await deliverChat(db, box, row.id);
+}
+
+/** The box understood and said no (4xx): retrying will not help. Anything else: try again later. */
+function isRefusal(err: unknown): boolean {
+  return err instanceof ApiError && err.status >= 400 && err.status < 500;
+}

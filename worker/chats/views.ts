@@ -1,0 +1,40 @@
+import type { chats, prompts } from "../db/schema.ts";
+
+type ChatRow = typeof chats.$inferSelect;
+type PromptRow = typeof prompts.$inferSelect;
+
+/** A chat as the API shows it (ARCHITECTURE.md: {id, repo, branch, base, status, title?, createdAt} and more). */
+export function chatView(c: ChatRow) {
+  return {
+    id: c.id,
+    repo: c.repo,
+    branch: c.branch,
+    base: c.base,
+    status: c.status,
+    needsYou: c.needsYou,
+    title: c.title ?? undefined,
+    model: c.model ?? undefined,
+    error: c.error ?? undefined,
+    sessionId: c.sessionId ?? undefined,
+    directory: c.directory ?? undefined,
+    filesChanged: c.filesChanged,
+    additions: c.additions,
+    deletions: c.deletions,
+    groupId: c.groupId ?? undefined,
+    muted: c.muted,
+    archived: c.archivedAt !== null,
+    createdAt: c.createdAt.toISOString(),
+    lastActivityAt: c.lastActivityAt.toISOString(),
+  };
+}
+
+export function promptView(p: PromptRow) {
+  return {
+    id: p.id,
+    text: p.text,
+    state: p.state,
+    error: p.error ?? undefined,
+    createdAt: p.createdAt.toISOString(),
+    sentAt: p.sentAt?.toISOString(),
+  };
+}

@@ -1,0 +1,22 @@
+import type { Context } from "hono";
+import type { Db } from "./db/client.ts";
+import type { Env } from "./env.ts";
+
+export type SessionUser = { id: string; login: string; name: string | null; avatarUrl: string | null };
+
+/** What differs between workerd and the Node dev server; injected into createApp. */
+export type AppDeps = {
+  db: (env: Env) => Db;
+  /** The caller's IP as the runtime sees it (for the loopback-only dev sign-in). */
+  clientIp: (c: Context) => string | undefined;
+  /** How the worker reaches the box; tests may pass the box app's own `request`. */
+  boxFetch?: typeof fetch;
+  /** Node only: repos and branches under a file:// GIT_BASE_URL, for the picker when there is no GitHub. */
+  listLocalRepos?: (gitBaseUrl: string) => Promise<string[]>;
+  listLocalBranches?: (gitBaseUrl: string, repo: string) => Promise<{ branches: string[]; defaultBranch: string | null }>;
+};
+
+export type AppEnv = {
+  Bindings: Env;
+  Variables: { db: Db; deps: AppDeps; user: SessionUser };
+};

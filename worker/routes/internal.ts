@@ -1,0 +1,60 @@
+import { and, eq, sql } from "drizzle-orm";
+import { Hono } from "hono";
+import { z } from "zod";
+import { ApiError } from "../../lib/api-error.ts";
+import { verifySignature } from "../../lib/signature.ts";
+import { background } from "../background.ts";
+import { boxClient } from "../box/client.ts";
+import type { AppEnv } from "../context.ts";
+import type { Db } from "../db/client.ts";
+import { chats, checkpoints } from "../db/schema.ts";
+import { deliverPending } from "../chats/outbox.ts";
+
+const MAX_BODY = 256 * 1024;
+const boxEvent = z.looseObject({
+  type: z.string().max(64),
+  chatId: z.string().regex(/^[0-9A-Z]{26}$/).optional(),
+  status: z.enum(["idle", "busy", "error", "interrupted"]).optional(),
+  error: z.string().max(10_000).optional(),
+  sha: z.string().regex(/^[0-9a-f]{40,64}$/).optional(),
+  filesChanged: z.number().int().min(0).optional(),
+  pushed: z.boolean().optional(),
+  at: z.number().optional(),
+});
+
+/** Box → worker webhooks: HMAC-signed with BOX_TOKEN (lib/signature.ts); anything else is 401. */
+export const internalRoutes = new Hono<AppEnv>()
+  .use("*", async (c, next) => {
+    const body = await c.req.text();
+    if (body.length > MAX_BODY) throw new ApiError(413, "too_large", "webhook body too large");
+    const ok = await verifySignature(c.env.BOX_TOKEN ?? "", c.req.header("x-ocweb-signature"), body);
+    if (!ok) throw new ApiError(401, "unauthorized", "bad or stale signature");
+    await next();
+  })
+  .post("/events", async (c) => {
+    const parsed = boxEvent.safeParse(JSON.parse(await c.req.text()));
+    if (!parsed.success) throw new ApiError(400, "bad_request", "not a box event");
+    await applyBoxEvent(c.get("db"), parsed.data);
+    return c.body(null, 204);
+  })
+  .post("/hello", async (c) => {
+    background(c, deliverPending(c.get("db"), boxClient(c.env, c.get("deps").boxFetch), { limit: 100 }), "outbox after hello");
+    return c.body(null, 204);
+  });
+
+export async function applyBoxEvent(db: Db, e: z.infer<typeof boxEvent>) {
+  if (!e.chatId) return;
+  const now = new Date(e.at ?? Date.now());
+  if (e.type === "chat.status" && e.status) {
+    await db.update(chats).set({ status: e.status, error: e.error ?? null, needsYou: false, lastActivityAt: now }).where(eq(chats.id, e.chatId));
+  }
+  if (e.type === "permission.asked" || e.type === "question.asked") {
+    await db.update(chats).set({ needsYou: true, lastActivityAt: now }).where(eq(chats.id, e.chatId));
+  }
+  if (e.type === "chat.checkpoint" && e.sha) {
+    const chat = await db.query.chats.findFirst({ where: eq(chats.id, e.chatId) });
+    if (!chat) return;
+    await db.insert(checkpoints).values({ sha: e.sha, chatId: e.chatId, message: "", filesChanged: e.filesChanged ?? 0, pushed: e.pushed ?? false, createdAt: now }).onConflictDoNothing();
+    await db.update(chats).set({ lastActivityAt: now, filesChanged: sql`max(${chats.filesChanged}, ${e.filesChanged ?? 0})` }).where(and(eq(chats.id, e.chatId)));
+  }
+}
