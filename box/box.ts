@@ -6,6 +6,7 @@ import { ChatStore } from "./chats/chat-store.ts";
 import type { ChatDeps } from "./chats/deps.ts";
 import { PromptLedger } from "./chats/prompt-ledger.ts";
 import { PromptPump } from "./chats/prompt-pump.ts";
+import { RunStarts } from "./chats/run-starts.ts";
 import { RunTracker, type OpencodeEvent } from "./chats/run-tracker.ts";
 import { startDemoModel, type DemoModel } from "./demo-model/server.ts";
 import { demoModelConfig } from "./demo-model/config.ts";
@@ -60,6 +61,7 @@ export async function startBox(env: BoxEnv, log: (line: string) => void = (l) =>
     },
     pushAuth: cache.canPush() ? { baseUrl: env.gitBaseUrl, githubToken: env.githubToken } : undefined,
     locks: new KeyedLock(),
+    runStarts: new RunStarts(),
     setupTimeoutMs: env.setupTimeoutMs,
     log,
   };
@@ -103,6 +105,7 @@ export async function startBox(env: BoxEnv, log: (line: string) => void = (l) =>
     app: createBoxApp(services),
     services,
     supervisor,
+    tracker,
     demo,
     async stop() {
       clearInterval(resync);

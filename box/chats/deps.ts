@@ -6,6 +6,7 @@ import type { KeyedLock } from "../lib/keyed-lock.ts";
 import type { DataLayout } from "../names.ts";
 import type { ChatStore } from "./chat-store.ts";
 import type { PromptLedger } from "./prompt-ledger.ts";
+import type { RunStarts } from "./run-starts.ts";
 
 /** What the chat modules share; built once in box/main.ts (and by tests). */
 export type ChatDeps = {
@@ -20,6 +21,8 @@ export type ChatDeps = {
   pushAuth?: GitAuth;
   /** One chat's state changes run one at a time (keyed by chatId). */
   locks: KeyedLock;
+  /** Sends opencode has not yet confirmed as running. */
+  runStarts: RunStarts;
   setupTimeoutMs: number;
   log: (line: string) => void;
 };

@@ -59,6 +59,7 @@ export class PromptPump {
       return "rejected";
     }
     await this.deps.ledger.setState(prompt.promptId, "sent");
+    this.deps.runStarts.sent(chat.chatId);
     await this.deps.store.setStatus(chat.chatId, "busy");
     this.deps.bus.publish({ type: "prompt.sent", chatId: chat.chatId, promptId: prompt.promptId });
     this.deps.bus.publish({ type: "chat.status", chatId: chat.chatId, status: "busy" });

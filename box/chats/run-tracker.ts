@@ -40,6 +40,7 @@ export class RunTracker {
       return;
     }
     if (type === "session.error") {
+      this.deps.runStarts.started(chat.chatId); // a run that failed at once did start
       const error = properties.error as { name?: string; data?: { message?: string } } | undefined;
       if (error?.name !== "MessageAbortedError") this.runErrors.set(chat.chatId, error?.data?.message ?? error?.name ?? "unknown error");
       return;
@@ -49,6 +50,7 @@ export class RunTracker {
   }
 
   private markBusy(chatId: string) {
+    this.deps.runStarts.started(chatId);
     return this.deps.locks.run(chatId, async () => {
       const chat = await this.deps.store.get(chatId);
       if (!chat || chat.status === "busy") return;
@@ -63,6 +65,7 @@ export class RunTracker {
       const chat = await this.deps.store.get(chatId);
       if (!chat) return;
       if (chat.status === "busy") {
+        if (this.deps.runStarts.pending(chatId)) return;
         if (await this.stillBusy(chat.worktree, chat.sessionId)) return;
         const last = await this.deps.ledger.lastSent(chatId);
         await this.chats.checkpoint(chat, last?.input.text ?? "ocweb checkpoint").catch((err) => this.deps.log(`checkpoint ${chatId}: ${(err as Error).message}`));
@@ -92,6 +95,7 @@ export class RunTracker {
   /** opencode died: nothing is running any more. */
   async interruptAll(): Promise<void> {
     this.runErrors.clear();
+    this.deps.runStarts.clear();
     for (const chatId of await this.deps.store.interruptBusy()) {
       this.deps.bus.publish({ type: "chat.status", chatId, status: "interrupted" });
     }

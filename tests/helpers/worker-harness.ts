@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { Miniflare } from "miniflare";
@@ -8,7 +8,10 @@ import { startSqld } from "./sqld.ts";
 const BUILD_DIR = path.resolve(".data/worker-build");
 let built: Promise<string> | undefined;
 
-/** `wrangler deploy --dry-run` bundles the worker exactly as a deploy would; once per test process. */
+/**
+ * `wrangler deploy --dry-run` bundles the worker exactly as a deploy would. Run once per `vitest run`
+ * by tests/global-setup.ts; test files reuse that bundle.
+ */
 export function buildWorker(): Promise<string> {
   built ??= (async () => {
     mkdirSync("ui/dist", { recursive: true });
@@ -18,11 +21,16 @@ export function buildWorker(): Promise<string> {
   return built;
 }
 
+function builtWorker(): Promise<string> {
+  const script = path.join(BUILD_DIR, "index.js");
+  return existsSync(script) ? Promise.resolve(script) : buildWorker();
+}
+
 export type TestWorker = Awaited<ReturnType<typeof startTestWorker>>;
 
 /** The bundled worker in real workerd (Miniflare) on a loopback port, over a real libsql server. */
 export async function startTestWorker(opts: { bindings?: Record<string, string>; boxUrl?: string; boxToken?: string; port?: number } = {}) {
-  const [scriptPath, sqld] = await Promise.all([buildWorker(), startSqld()]);
+  const [scriptPath, sqld] = await Promise.all([builtWorker(), startSqld()]);
   const mf = new Miniflare({
     modules: [{ type: "ESModule", path: scriptPath }],
     modulesRoot: BUILD_DIR,

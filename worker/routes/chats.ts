@@ -7,7 +7,7 @@ import { chatBranch, chatIdSchema, promptIdSchema, refSchema, repoSchema } from 
 import { background } from "../background.ts";
 import { boxClient } from "../box/client.ts";
 import type { AppEnv } from "../context.ts";
-import { chats, prompts } from "../db/schema.ts";
+import { chats, checkpoints, prompts } from "../db/schema.ts";
 import { deliverChat } from "../chats/outbox.ts";
 import { chatView, promptView } from "../chats/views.ts";
 import { ownChat } from "../chats/own-chat.ts";
@@ -30,7 +30,8 @@ const listQuery = z.object({
   archived: z.enum(["true", "false"]).optional(),
 });
 const idParam = z.object({ id: chatIdSchema });
-const patchBody = z.object({ title: z.string().trim().min(1).max(200).optional(), archived: z.boolean().optional(), muted: z.boolean().optional() });
+const patchBody = z.object({ title: z.string().trim().min(1).max(200).optional(), archived: z.boolean().optional(), muted: z.boolean().optional() })
+  .refine((b) => b.title !== undefined || b.archived !== undefined || b.muted !== undefined, "nothing to change: send title, archived or muted");
 
 export const chatRoutes = new Hono<AppEnv>()
   .post("/", validate("json", createBody), async (c) => {
@@ -87,6 +88,7 @@ export const chatRoutes = new Hono<AppEnv>()
     }
     await db.batch([
       db.delete(prompts).where(eq(prompts.chatId, chat.id)),
+      db.delete(checkpoints).where(eq(checkpoints.chatId, chat.id)),
       db.delete(chats).where(eq(chats.id, chat.id)),
     ]);
     return c.body(null, 204);

@@ -1,0 +1,22 @@
+import { Route, Router } from "@solidjs/router";
+import { lazy } from "solid-js";
+import { Shell } from "./screens/shell.tsx";
+
+const ChatList = lazy(() => import("./screens/chat-list.tsx"));
+const NewChat = lazy(() => import("./screens/new-chat.tsx"));
+const ChatScreen = lazy(() => import("./chat/chat-screen.tsx"));
+const BoxScreen = lazy(() => import("./screens/box.tsx"));
+const Settings = lazy(() => import("./screens/settings.tsx"));
+
+/** Routes: the list is home; /chats/:id is the deep link notifications open. */
+export function App() {
+  return (
+    <Router root={Shell}>
+      <Route path="/" component={ChatList} />
+      <Route path="/new" component={NewChat} />
+      <Route path="/chats/:id" component={ChatScreen} />
+      <Route path="/box" component={BoxScreen} />
+      <Route path="/settings" component={Settings} />
+    </Router>
+  );
+}

@@ -1,0 +1,40 @@
+import { defineConfig } from "vite";
+import solid from "vite-plugin-solid";
+import { VitePWA } from "vite-plugin-pwa";
+
+const worker = process.env.OCWEB_WORKER_URL ?? "http://127.0.0.1:8787";
+
+export default defineConfig({
+  root: "ui",
+  plugins: [
+    solid(),
+    VitePWA({
+      registerType: "prompt",
+      injectRegister: false,
+      manifest: {
+        name: "ocweb",
+        short_name: "ocweb",
+        description: "Your coding agent, from your phone",
+        start_url: "/",
+        display: "standalone",
+        background_color: "#0b0d10",
+        theme_color: "#0b0d10",
+        icons: [
+          { src: "/icon-192.png", sizes: "192x192", type: "image/png" },
+          { src: "/icon-512.png", sizes: "512x512", type: "image/png" },
+          { src: "/icon-512.png", sizes: "512x512", type: "image/png", purpose: "maskable" },
+        ],
+      },
+      workbox: {
+        // The shell only: API calls and event streams always go to the network.
+        globPatterns: ["**/*.{js,css,html,svg,png,webmanifest}"],
+        navigateFallback: "/index.html",
+        navigateFallbackDenylist: [/^\/api\//, /^\/auth\//, /^\/internal\//],
+        runtimeCaching: [],
+      },
+    }),
+  ],
+  build: { outDir: "dist", emptyOutDir: true, target: "es2022" },
+  // `vite` (npm run dev:ui) proxies to the worker; keep Host so its same-origin check passes.
+  server: { proxy: { "/api": { target: worker, ws: false }, "/auth": { target: worker } } },
+});
