@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# System packages ocweb needs (Debian): git, and ripgrep for opencode's search tools.
+# System packages ocweb needs (Debian): git; ripgrep for opencode's search tools; chromium for the UI tests.
 set -euo pipefail
 missing=()
 command -v git >/dev/null || missing+=(git)
 command -v rg >/dev/null || missing+=(ripgrep)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
