@@ -1,25 +1,17 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
-import os from "node:os";
+import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ApiError } from "../../lib/api-error.ts";
 import { CloneCache, type CloneProgress } from "../../box/git/clone-cache.ts";
-import { dataLayout } from "../../box/names.ts";
-import { commitToRemote, git, makeRemote, type Remote } from "../helpers/git-fixture.ts";
+import { commitToRemote, git, makeRemote, remoteWithCache, type Remote } from "../helpers/git-fixture.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function setup(remoteOpts: Parameters<typeof makeRemote>[0] = {}) {
-  const remote = await makeRemote(remoteOpts);
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), "ocweb-data-"));
-  cleanups.push(remote.cleanup, () => rm(dataDir, { recursive: true, force: true }));
-  const layout = dataLayout(dataDir);
-  return { remote, layout, cache: new CloneCache({ layout, baseUrl: remote.baseUrl }) };
-}
+const setup = (remoteOpts: Parameters<typeof makeRemote>[0] = {}) => remoteWithCache(cleanups, remoteOpts);
 
 const upstreamHead = async (remote: Remote, branch = "main") =>
   (await git(remote.remotePath, ["rev-parse", `refs/heads/${branch}`])).trim();

@@ -1,12 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { CloneCache } from "../../box/git/clone-cache.ts";
 import { addWorktree, pruneWorktrees, removeWorktree } from "../../box/git/worktrees.ts";
-import { dataLayout } from "../../box/names.ts";
-import { commitToRemote, git, makeRemote } from "../helpers/git-fixture.ts";
+import { commitToRemote, git, makeRemote, remoteWithCache } from "../helpers/git-fixture.ts";
 
 const chatA = "01J0000000000000000000000A";
 const chatB = "01J0000000000000000000000B";
@@ -15,14 +12,7 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function setup(remoteOpts: Parameters<typeof makeRemote>[0] = {}) {
-  const remote = await makeRemote(remoteOpts);
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), "ocweb-data-"));
-  cleanups.push(remote.cleanup, () => rm(dataDir, { recursive: true, force: true }));
-  const layout = dataLayout(dataDir);
-  const cache = new CloneCache({ layout, baseUrl: remote.baseUrl });
-  return { remote, layout, cache, repo: remote.repo };
-}
+const setup = (remoteOpts: Parameters<typeof makeRemote>[0] = {}) => remoteWithCache(cleanups, remoteOpts);
 
 const branchesOf = async (dir: string) =>
   (await git(dir, ["for-each-ref", "--format=%(refname)", "refs/heads"])).trim().split("\n").filter(Boolean);

@@ -3,6 +3,8 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { CloneCache } from "../../box/git/clone-cache.ts";
+import { dataLayout } from "../../box/names.ts";
 
 export type Remote = {
   baseUrl: string;
@@ -119,4 +121,13 @@ function generated(count: number): Record<string, string> {
   const files: Record<string, string> = {};
   for (let i = 0; i < count; i++) files[`gen/dir${i % 64}/sub${i % 7}/file${i}.txt`] = `file ${i}\n`;
   return files;
+}
+
+/** A remote, an empty box data dir and a CloneCache over it; their cleanup is pushed onto `cleanups`. */
+export async function remoteWithCache(cleanups: Array<() => Promise<void>>, remoteOpts: Parameters<typeof makeRemote>[0] = {}) {
+  const remote = await makeRemote(remoteOpts);
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "ocweb-data-"));
+  cleanups.push(remote.cleanup, () => rm(dataDir, { recursive: true, force: true }));
+  const layout = dataLayout(dataDir);
+  return { remote, layout, repo: remote.repo, cache: new CloneCache({ layout, baseUrl: remote.baseUrl }) };
 }
