@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { execa } from "execa";
 import { parseBoxEnv } from "../box/env.ts";
 import { closeOnSignals, serveBox } from "../box/serve.ts";
 import { startWorkerOnNode } from "../worker/node.ts";
@@ -27,6 +28,10 @@ const boxEnv = parseBoxEnv({
   GIT_BASE_URL: gitBaseUrl,
   WORKER_URL: workerUrl,
 });
+// The UI: one build before the worker starts serving ui/dist, then rebuilt on every edit.
+await execa("npx", ["vite", "build", "--config", "ui/vite.config.ts", "--logLevel", "warn"], { stdio: "inherit" });
+const uiWatch = execa("npx", ["vite", "build", "--watch", "--config", "ui/vite.config.ts", "--logLevel", "warn"], { stdio: "inherit", reject: false });
+
 const box = await serveBox(boxEnv, (line) => console.log(line));
 const worker = await startWorkerOnNode({
   port,
@@ -46,6 +51,7 @@ const worker = await startWorkerOnNode({
   },
 });
 closeOnSignals(async () => {
+  uiWatch.kill("SIGTERM");
   await worker.close();
   await box.close();
 });
