@@ -13,6 +13,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const token = "bench-token-0123456789-abcdefghijklmnop";
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (x: number) => `${x.toFixed(0)} ms`;
+const mb = (r: { total: number; anon: number }) => `${(r.total / 2 ** 20).toFixed(1)} MB (anon ${(r.anon / 2 ** 20).toFixed(1)})`;
 
 const remote = await makeRemote({ owner: "bench", name: "big", fileCount: 5000 });
 // tmpfs by default: this VM's disk alone swings 0.4–1.8 s for one 5,000-file checkout, which would
@@ -33,7 +34,7 @@ const call = (method: string, route: string, body?: unknown) =>
 try {
   await waitForHealth();
   await new Promise((r) => setTimeout(r, 5000)); // let start-up garbage be collected
-  const rssIdle = rssBytes(box.pid!);
+  const rssIdle = rss(box.pid!);
   await call("POST", "/mgmt/repos/clone", { repo: "bench/big" });
   const cache = path.join(dataDir, "repos", "bench__big.git");
 
@@ -57,13 +58,13 @@ try {
     const { worktree } = (await res.json()) as { worktree: string };
     firstText.push(await firstTextDelay({ url, token, directory: worktree, send: () => call("POST", `/mgmt/chats/${chatId}/prompts`, { promptId: `b-${chatId}`, text: "say: hello from the bench" }) }));
   }
-  const rssAfter = rssBytes(box.pid!);
+  const rssAfter = rss(box.pid!);
 
   const rows = [
     ["new chat ready (POST /mgmt/chats → 201), 5,000-file repo", ms(median(chat)), `floor ${ms(median(floor))} (git worktree add)`, `${(median(chat) / median(floor)).toFixed(2)}× floor`, "≤ 600 ms, ≤ 1.5×"],
     ["send → first streamed text, new chat (scripted model)", ms(median(firstText)), "", "", ""],
-    ["box RSS idle (before any chat)", `${(rssIdle / 2 ** 20).toFixed(1)} MB`, "", "", "≤ 80 MB"],
-    ["box RSS after the bench", `${(rssAfter / 2 ** 20).toFixed(1)} MB`, "", "", ""],
+    ["box RSS idle (before any chat)", mb(rssIdle), "", "", "≤ 80 MB"],
+    ["box RSS after the bench", mb(rssAfter), "", "", ""],
   ];
   console.log(`\nbox benchmark — ${ROUNDS} rounds, medians, ${os.cpus().length} cores, data in ${benchRoot}, ${new Date().toISOString()}\n`);
   for (const r of rows) console.log(`${r[0]!.padEnd(58)} ${r[1]!.padStart(9)}  ${r[2]!.padEnd(34)} ${r[3]!.padEnd(12)} ${r[4]}`);
@@ -90,7 +91,9 @@ async function waitForHealth() {
   throw new Error("box did not start");
 }
 
-function rssBytes(pid: number): number {
-  const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-  return Number(kb) * 1024;
+/** Total RSS, and its anonymous part (file-backed pages are node's binary and shared libraries). */
+function rss(pid: number): { total: number; anon: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1]) * 1024;
+  return { total: kb("VmRSS"), anon: kb("RssAnon") };
 }
