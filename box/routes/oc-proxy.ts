@@ -2,6 +2,7 @@ import { Hono, type Context } from "hono";
 import { proxy } from "hono/proxy";
 import { ApiError } from "../../lib/api-error.ts";
 import { checkOcRequest, redactProviders, redactedRoutes } from "../opencode/oc-guard.ts";
+import { endQuietlyOnClientAbort } from "../../lib/streams.ts";
 import type { BoxServices } from "../services.ts";
 
 const STRIPPED_QUERY = ["workspace", "auth_token", "directory"];
@@ -51,26 +52,6 @@ export const ocProxy = (box: BoxServices) => {
 
   return new Hono().all("/*", handle);
 };
-
-/** A client leaving mid-stream aborts the upstream body; that is a normal end, not an error to log. */
-function endQuietlyOnClientAbort(res: Response, clientGone: AbortSignal): Response {
-  if (!res.body) return res;
-  const reader = res.body.getReader();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { value, done } = await reader.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
-      } catch (err) {
-        if (clientGone.aborted) controller.close();
-        else controller.error(err);
-      }
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
-  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
-}
 
 function safeDecode(s: string): string {
   try {

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext } from "playwright-core";
 
@@ -7,23 +6,16 @@ export const PHONE = { width: 412, height: 839 }; // Pixel 7
 export const LAPTOP = { width: 1280, height: 800 };
 export const SCREENSHOTS = path.resolve("test-output/screenshots");
 
-/** Debian's Chromium, headless, with the flags ARCHITECTURE.md lists; never a downloaded browser. */
+/**
+ * Debian's Chromium, headless, with the flags ARCHITECTURE.md lists; never a downloaded browser.
+ * playwright's launch() already gives each browser a fresh temporary profile (it refuses --user-data-dir).
+ */
 export async function launchBrowser(): Promise<{ browser: Browser; close(): Promise<void> }> {
-  const profile = mkdtempSync(path.join(os.tmpdir(), "ocweb-chromium-"));
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync", `--user-data-dir=${profile}`,
-    ],
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
-  return {
-    browser,
-    async close() {
-      await browser.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
+  return { browser, close: () => browser.close() };
 }
 
 export async function newContext(browser: Browser, viewport: { width: number; height: number }, baseURL: string): Promise<BrowserContext> {

@@ -99,6 +99,19 @@ describe("POST /api/chats with a first prompt", () => {
   });
 });
 
+describe("a retried new-chat send", () => {
+  it("with the same promptId answers the same chat and creates nothing twice", async () => {
+    const body = { repo: "acme/app", prompt: { promptId: "retry-first-1", text: "say: once" } };
+    const first = await worker.json<{ chat: Chat }>("/api/chats", { method: "POST", body });
+    const again = await worker.json<{ chat: Chat }>("/api/chats", { method: "POST", body });
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(200);
+    expect(again.body.chat.id).toBe(first.body.chat.id);
+    const rows = await worker.sqlClient.execute("SELECT count(*) AS n FROM chats WHERE title = 'say: once'");
+    expect(Number(rows.rows[0]!.n)).toBe(1);
+  });
+});
+
 describe("the prompt outbox", () => {
   it("queues while the box is down, lists from Turso, and delivers exactly once when the box says hello", async () => {
     const created = await worker.json<{ chat: Chat }>("/api/chats", { method: "POST", body: { repo: "acme/app" } });

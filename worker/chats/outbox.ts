@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { ApiError } from "../../lib/api-error.ts";
 import type { BoxClient } from "../box/client.ts";
 import type { Db } from "../db/client.ts";
@@ -6,20 +6,37 @@ import { chats, prompts } from "../db/schema.ts";
 
 type BoxChat = { worktree: string; sessionId: string; base: string; baseCommit: string; branch: string; status: string };
 const CREATE_TIMEOUT_MS = 120_000; // a first clone of a large repo
+const LEASE_MS = CREATE_TIMEOUT_MS + 30_000;
 
 /**
  * Delivers one chat's outbox: creates the chat on the box if it is not there yet, then sends every
- * queued prompt in order. Safe to run concurrently and repeatedly: the box is idempotent on chatId
- * and keeps a promptId ledger, so a second delivery of the same prompt is a "duplicate", not a run.
+ * queued prompt in order, until none is left. One delivery per chat at a time (a lease row in
+ * Turso): concurrent ones would race the box's answers. Repeats are still safe: the box is
+ * idempotent on chatId and keeps a promptId ledger, so a second send is a "duplicate", not a run.
  */
 export async function deliverChat(db: Db, box: BoxClient, chatId: string): Promise<void> {
+  const now = new Date();
+  const leased = await db.update(chats)
+    .set({ deliveryLeaseUntil: new Date(now.getTime() + LEASE_MS) })
+    .where(and(eq(chats.id, chatId), or(isNull(chats.deliveryLeaseUntil), lt(chats.deliveryLeaseUntil, now))))
+    .returning({ id: chats.id });
+  if (leased.length === 0) return; // another delivery holds it and will send what is queued
+  try {
+    while (await deliverOnce(db, box, chatId)) { /* prompts were added while sending: go again */ }
+  } finally {
+    await db.update(chats).set({ deliveryLeaseUntil: null }).where(eq(chats.id, chatId));
+  }
+}
+
+/** One pass over the outbox; true when it sent everything it saw and more may have arrived. */
+async function deliverOnce(db: Db, box: BoxClient, chatId: string): Promise<boolean> {
   const chat = await db.query.chats.findFirst({ where: eq(chats.id, chatId) });
-  if (!chat || (chat.status === "error" && !chat.sessionId)) return;
+  if (!chat || (chat.status === "error" && !chat.sessionId)) return false;
   if (!chat.sessionId) {
     try {
       const made = await box.call<BoxChat>("POST", "/mgmt/chats", { chatId, repo: chat.repo, ...(chat.base ? { base: chat.base } : {}) }, CREATE_TIMEOUT_MS);
-      // Concurrent deliveries get the same answer; only the first fills the row, and the status
-      // only leaves "queued" here: later statuses come from sends, webhooks and syncs.
+      // Written as compare-and-set all the same (a lease can expire): the row is filled once, and
+      // status only leaves "queued" here; later statuses come from sends, webhooks and syncs.
       await db.batch([
         db.update(chats)
           .set({ sessionId: made.sessionId, directory: made.worktree, base: made.base, baseCommit: made.baseCommit, branch: made.branch })
@@ -27,11 +44,11 @@ export async function deliverChat(db: Db, box: BoxClient, chatId: string): Promi
         db.update(chats).set({ status: made.status }).where(and(eq(chats.id, chatId), eq(chats.status, "queued"))),
       ]);
     } catch (err) {
-      if (!isRefusal(err)) return; // the box is away: stays queued
+      if (!isRefusal(err)) return false; // the box is away: stays queued
       await db.update(chats).set({ status: "error", error: (err as Error).message }).where(eq(chats.id, chatId));
       await db.update(prompts).set({ state: "failed", error: `chat could not start: ${(err as Error).message}` })
         .where(and(eq(prompts.chatId, chatId), eq(prompts.state, "queued")));
-      return;
+      return false;
     }
   }
   const queued = await db.select().from(prompts).where(and(eq(prompts.chatId, chatId), eq(prompts.state, "queued"))).orderBy(asc(prompts.createdAt));
@@ -45,10 +62,11 @@ export async function deliverChat(db: Db, box: BoxClient, chatId: string): Promi
       if (answer.state === "sent") await db.batch([markSent, db.update(chats).set({ status: "busy", lastActivityAt: new Date() }).where(eq(chats.id, chatId))]);
       else await markSent;
     } catch (err) {
-      if (!isRefusal(err)) return;
+      if (!isRefusal(err)) return false;
       await db.update(prompts).set({ state: "failed", error: (err as Error).message }).where(eq(prompts.id, p.id));
     }
   }
+  return queued.length > 0;
 }
 
 /** Every chat with something in its outbox (oldest first, bounded per run). */

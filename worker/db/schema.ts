@@ -42,6 +42,8 @@ export const chats = sqliteTable("chats", {
   groupId: text("group_id"), // parallel attempts share one
   muted: integer("muted", { mode: "boolean" }).notNull().default(false),
   archivedAt: integer("archived_at", { mode: "timestamp_ms" }),
+  // One outbox delivery per chat at a time, across isolates; expires if its holder dies.
+  deliveryLeaseUntil: integer("delivery_lease_until", { mode: "timestamp_ms" }),
   createdAt: createdAt(),
   lastActivityAt: integer("last_activity_at", { mode: "timestamp_ms" }).notNull(),
 }, (t) => [index("chats_user_activity").on(t.userId, t.lastActivityAt), index("chats_session").on(t.sessionId)]);

@@ -2,6 +2,7 @@ import { and, eq } from "drizzle-orm";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { forbidden, notFound } from "../../lib/api-error.ts";
+import { endQuietlyOnClientAbort } from "../../lib/streams.ts";
 import { validate } from "../../lib/validate.ts";
 import { ownerSchema, repoNameSchema } from "../../lib/names.ts";
 import { boxClient } from "../box/client.ts";
@@ -55,7 +56,7 @@ async function passThrough(c: Context<AppEnv>) {
   const out = new Headers(res.headers);
   for (const h of ["content-encoding", "content-length", "transfer-encoding", "connection"]) out.delete(h);
   if (out.get("content-type")?.includes("text/event-stream")) out.set("cache-control", "no-cache, no-transform");
-  return new Response(res.body, { status: res.status, headers: out });
+  return endQuietlyOnClientAbort(new Response(res.body, { status: res.status, headers: out }), c.req.raw.signal);
 }
 
 function decodeHeader(v: string | undefined): string | undefined {

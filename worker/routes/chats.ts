@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, isNotNull, isNull } from "drizzle-orm";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { ApiError, conflict } from "../../lib/api-error.ts";
 import { validate } from "../../lib/validate.ts";
@@ -38,18 +38,31 @@ export const chatRoutes = new Hono<AppEnv>()
     const input = c.req.valid("json");
     const db = c.get("db");
     const user = c.get("user");
+    // A retried send (same promptId) answers the chat the first one created.
+    const retried = input.prompt?.promptId ? await chatOfPrompt(c, input.prompt.promptId) : undefined;
+    if (retried) return c.json({ chat: chatView(retried) }, 200);
     const now = new Date();
     const id = ulid(now.getTime());
-    const [chat] = await db.insert(chats).values({
+    const insertChat = db.insert(chats).values({
       id, userId: user.id, repo: input.repo, base: input.base ?? null, branch: chatBranch(id), model: input.model ?? null,
       title: input.prompt ? titleFrom(input.prompt.text) : null, status: "queued", createdAt: now, lastActivityAt: now,
-    }).returning();
-    if (input.prompt) {
-      await db.insert(prompts).values({ id: input.prompt.promptId ?? ulid(), chatId: id, userId: user.id, text: input.prompt.text, model: input.model ?? null, files: input.prompt.files ?? null, state: "queued", createdAt: now });
+    });
+    try {
+      if (input.prompt) {
+        const { promptId, text, files } = input.prompt;
+        const insertPrompt = db.insert(prompts).values({ id: promptId ?? ulid(), chatId: id, userId: user.id, text, model: input.model ?? null, files: files ?? null, state: "queued", createdAt: now });
+        await db.batch([insertChat, insertPrompt]); // both or neither: no chat without its first prompt
+      } else {
+        await insertChat;
+      }
+    } catch (err) {
+      const raced = input.prompt?.promptId ? await chatOfPrompt(c, input.prompt.promptId) : undefined;
+      if (raced) return c.json({ chat: chatView(raced) }, 200);
+      throw err;
     }
     await touchRecentRepo(db, user.id, input.repo);
     background(c, deliverChat(db, boxClient(c.env, c.get("deps").boxFetch), id), `deliver ${id}`);
-    return c.json({ chat: chatView(chat!) }, 201);
+    return c.json({ chat: chatView(await ownChat(db, user.id, id)) }, 201);
   })
   .get("/", validate("query", listQuery), async (c) => {
     const q = c.req.valid("query");
@@ -104,7 +117,7 @@ export const chatRoutes = new Hono<AppEnv>()
       return c.json({ prompt: promptView(existing) }, 202);
     }
     await db.insert(prompts).values({ id: promptId, chatId: chat.id, userId: chat.userId, text: input.text, model: input.model ?? chat.model, files: input.files ?? null, state: "queued", createdAt: new Date() });
-    await db.update(chats).set({ lastActivityAt: new Date() }).where(eq(chats.id, chat.id));
+    await db.update(chats).set({ lastActivityAt: new Date(), ...(chat.title ? {} : { title: titleFrom(input.text) }) }).where(eq(chats.id, chat.id));
     await deliverChat(db, boxClient(c.env, c.get("deps").boxFetch), chat.id);
     const row = await db.query.prompts.findFirst({ where: eq(prompts.id, promptId) });
     return c.json({ prompt: promptView(row!) }, 202);
@@ -115,6 +128,14 @@ export const chatRoutes = new Hono<AppEnv>()
     return c.json({ prompts: rows.map(promptView) });
   })
   .route("/", chatActionRoutes);
+
+/** The chat a promptId already belongs to, if it is this user's; another user's promptId is a conflict. */
+async function chatOfPrompt(c: Context<AppEnv>, promptId: string) {
+  const prompt = await c.get("db").query.prompts.findFirst({ where: eq(prompts.id, promptId) });
+  if (!prompt) return undefined;
+  if (prompt.userId !== c.get("user").id) throw conflict(`prompt ${promptId} is taken`);
+  return ownChat(c.get("db"), c.get("user").id, prompt.chatId);
+}
 
 function titleFrom(text: string): string {
   const line = text.trim().split("\n")[0]!;

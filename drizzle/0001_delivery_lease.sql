@@ -1,0 +1,1 @@
+ALTER TABLE `chats` ADD `delivery_lease_until` integer;
