@@ -20,6 +20,7 @@ import { dataLayout } from "./names.ts";
 import { resolveOpencodeBinary } from "./opencode/binary.ts";
 import { ocClient } from "./opencode/client.ts";
 import { EventFollower } from "./opencode/event-follower.ts";
+import { killStaleOpencode } from "./opencode/stale.ts";
 import { OpencodeSupervisor } from "./opencode/supervisor.ts";
 import { createBoxApp } from "./app.ts";
 import type { BoxServices } from "./services.ts";
@@ -83,6 +84,8 @@ export async function startBox(env: BoxEnv, log: (line: string) => void = (l) =>
   });
   bus.subscribe((e) => sender?.send("/internal/box/events", e));
 
+  const stale = await killStaleOpencode(home);
+  if (stale.length > 0) log(`killed opencode left from an earlier run: pid ${stale.join(", ")}`);
   await tracker.interruptAll(); // whatever was running before this box started is gone
   await supervisor.start();
   follower.start();

@@ -200,11 +200,7 @@ describe("EventStream watchdog and reconnect", () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(states).toEqual(["open", "down", "open"]);
     stream.stop();
-  });
-
-  it("caps the backoff at 10 s", () => {
-    expect([0, 1, 2, 3].map(reconnectDelay)).toEqual([250, 500, 1000, 2000]);
-    expect(reconnectDelay(20)).toBe(10_000);
+    expect([0, 1, 2, 3, 20].map(reconnectDelay)).toEqual([250, 500, 1000, 2000, 10_000]); // capped at 10 s
   });
 
   it("wake() reconnects at once when down or stale, and leaves a fresh stream alone", async () => {
@@ -214,23 +210,35 @@ describe("EventStream watchdog and reconnect", () => {
     await vi.advanceTimersByTimeAsync(0);
     server.opened[0]!.push({ type: "server.connected" });
     await vi.advanceTimersByTimeAsync(0);
-    expect(stream.wake()).toBe(false);
+    expect(stream.wake()).toBe("fresh");
 
     stream.drop(); // e.g. the browser went offline
     expect(stream.state).toBe("down");
-    expect(stream.wake()).toBe(true);
+    expect(stream.wake()).toBe("reconnecting");
     await vi.advanceTimersByTimeAsync(0);
     expect(server.opened).toHaveLength(2);
     server.opened[1]!.push({ type: "server.connected" });
     await vi.advanceTimersByTimeAsync(0);
 
     // the page slept: the last frame is old, so the connection is not trusted
-    expect(stream.wake(Date.now() + 20_000)).toBe(true);
+    expect(stream.wake(Date.now() + 20_000)).toBe("reconnecting");
     await vi.advanceTimersByTimeAsync(0);
     expect(server.opened).toHaveLength(3);
     expect(server.opened[1]!.signal.aborted).toBe(true);
     stream.stop();
     expect(server.opened[2]!.signal.aborted).toBe(true);
+  });
+
+  it("wake() leaves an attempt in flight alone (its watchdog guards it)", async () => {
+    const server = fakeServer();
+    const stream = new EventStream({ open: server.open, onEvent: () => undefined });
+    stream.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(stream.wake()).toBe("connecting");
+    expect(server.opened).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(25_000);
+    expect(stream.state).toBe("down");
+    stream.stop();
   });
 
   it("stop() ends the stream for good", async () => {

@@ -1,8 +1,9 @@
 import { Route, Router } from "@solidjs/router";
 import { lazy } from "solid-js";
+// Home is in the first chunk: it paints from cache at once (and is the laptop's left pane anyway).
+import ChatList from "./screens/chat-list.tsx";
 import { Shell } from "./screens/shell.tsx";
 
-const ChatList = lazy(() => import("./screens/chat-list.tsx"));
 const NewChat = lazy(() => import("./screens/new-chat.tsx"));
 const ChatScreen = lazy(() => import("./chat/chat-screen.tsx"));
 const BoxScreen = lazy(() => import("./screens/box.tsx"));

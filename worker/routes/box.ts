@@ -23,7 +23,7 @@ async function passThrough(c: Context<AppEnv>) {
   const db = c.get("db");
   const userId = c.get("user").id;
   const directory = url.searchParams.get("directory") ?? decodeHeader(c.req.header("x-opencode-directory"));
-  const session = /^\/session\/([A-Za-z0-9_]+)(\/|$)/.exec(path)?.[1];
+  const session = /^\/session\/(ses_[A-Za-z0-9]+)(\/|$)/.exec(path)?.[1];
   let chatDirectory: string | undefined;
   if (session) {
     const chat = await db.query.chats.findFirst({ where: and(eq(chats.sessionId, session), eq(chats.userId, userId)) });

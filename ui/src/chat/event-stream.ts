@@ -51,16 +51,16 @@ export class EventStream {
 
   /**
    * The page is back (visible, online): reconnect at once unless the stream is open and fresh.
-   * Returns true when it reconnects (the caller then re-fetches on `server.connected`).
+   * "fresh": nothing to do but re-fetch; otherwise the next `server.connected` brings the re-fetch.
    */
-  wake(now = Date.now()): boolean {
-    if (!this.running) return false;
-    if (this.state === "open" && now - this.lastFrameAt < STALE_AFTER_MS) return false;
-    if (this.state !== "open" && this.ctl) return false; // an attempt is in flight; the watchdog guards it
+  wake(now = Date.now()): "fresh" | "connecting" | "reconnecting" {
+    if (!this.running) return "connecting";
+    if (this.state === "open" && now - this.lastFrameAt < STALE_AFTER_MS) return "fresh";
+    if (this.state !== "open" && this.ctl) return "connecting"; // an attempt is in flight; the watchdog guards it
     this.attempt = 0;
     if (this.state === "open") this.setState("down");
     this.connect();
-    return true;
+    return "reconnecting";
   }
 
   private connect(): void {

@@ -2,7 +2,7 @@ import type { InferResponseType } from "hono/client";
 import { createSignal } from "solid-js";
 import { api, json } from "./api.ts";
 import { isNetworkError } from "./media.ts";
-import { handleUnauthorized } from "./session.ts";
+import { handleUnauthorized, whenSignedOut } from "./session.ts";
 import { load, save } from "./storage.ts";
 
 type ListBody = InferResponseType<typeof api.api.chats.$get, 200>;
@@ -17,6 +17,13 @@ const [loaded, setLoaded] = createSignal(cached !== undefined);
 // The worker itself could not be reached: the list shown is the saved copy.
 const [stale, setStale] = createSignal(false);
 export { box, chats, loaded, stale };
+
+whenSignedOut(() => {
+  save("chats", undefined);
+  setChats([]);
+  setBox("unknown");
+  setLoaded(false);
+});
 
 let inFlight: Promise<void> | undefined;
 

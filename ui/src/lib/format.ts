@@ -73,3 +73,13 @@ export function newUlid(now = Date.now(), random: (bytes: Uint8Array) => Uint8Ar
   for (const b of bytes) rest += CROCKFORD[b % 32];
   return time + rest;
 }
+
+/** How long since `iso`: "<1m", "12m", "3h", "4d". */
+export function age(iso: string, now: number): string {
+  const ms = Math.max(0, now - Date.parse(iso));
+  if (Number.isNaN(ms)) return "?";
+  if (ms < MINUTE) return "<1m";
+  if (ms < HOUR) return `${Math.floor(ms / MINUTE)}m`;
+  if (ms < DAY) return `${Math.floor(ms / HOUR)}h`;
+  return `${Math.floor(ms / DAY)}d`;
+}

@@ -1,3 +1,4 @@
+/** What the device says: its width, its network, and a clock for relative times. */
 import { createSignal } from "solid-js";
 
 function mediaSignal(query: string) {

@@ -21,10 +21,14 @@ export async function checkSession(): Promise<void> {
   }
 }
 
+const onSignOut: Array<() => void> = [];
+/** For stores holding the user's data in memory (kept out of this module to avoid an import cycle). */
+export const whenSignedOut = (fn: () => void) => void onSignOut.push(fn);
+
 /** Any 401 from the API lands here: forget the cached identity and show the sign-in screen. */
 export function signedOut(): void {
   save("user", undefined);
-  save("chats", undefined);
+  for (const fn of onSignOut) fn();
   setUser(null);
 }
 
@@ -36,7 +40,8 @@ export function handleUnauthorized(err: unknown): boolean {
 }
 
 export async function signOut(): Promise<void> {
-  await fetch("/auth/logout", { method: "POST" });
+  const res = await fetch("/auth/logout", { method: "POST" });
+  if (!res.ok) throw new Error(`sign-out failed (${res.status})`);
   signedOut();
 }
 

@@ -13,14 +13,17 @@ import "./shell.css";
 export function Shell(props: RouteSectionProps) {
   onMount(() => void checkSession());
   return (
-    <Switch>
+    <>
+      <UpdatePrompt />
+      <Switch>
       <Match when={user() === null}>
         <SignIn />
       </Match>
       <Match when={user()}>
         <Frame>{props.children}</Frame>
       </Match>
-    </Switch>
+      </Switch>
+    </>
   );
 }
 
@@ -50,7 +53,6 @@ function Frame(props: { children?: JSX.Element }) {
         </a>
       </header>
       <Banner />
-      <UpdatePrompt />
       <div class="panes">
         <Show when={wide()}>
           <aside class="list-pane" aria-label="Chats">

@@ -1,0 +1,121 @@
+import type { AssistantMessage, Part, ReasoningPart, TextPart, ToolPart } from "@opencode-ai/sdk/v2/client";
+import { createMemo, createSignal, For, Match, Show, Switch } from "solid-js";
+import { renderMarkdown } from "./markdown.ts";
+import { summarizeTool, toolDetails } from "./tool-summary.ts";
+import type { Entry } from "./transcript.ts";
+
+type Ctx = { root?: string };
+
+export function MessageView(props: { entry: Entry; ctx: Ctx }) {
+  return (
+    <Show when={props.entry.info.role === "user"} fallback={<AgentMessage entry={props.entry} ctx={props.ctx} />}>
+      <UserMessage entry={props.entry} />
+    </Show>
+  );
+}
+
+function UserMessage(props: { entry: Entry }) {
+  const text = () => props.entry.parts.filter((p): p is TextPart => p.type === "text" && !p.synthetic).map((p) => p.text).join("\n\n");
+  const files = () => props.entry.parts.filter((p) => p.type === "file");
+  return (
+    <div class="msg user" data-message-id={props.entry.id}>
+      <div class="bubble">
+        {text()}
+        <For each={files()}>{(f) => <div class="attachment">📎 {f.type === "file" ? (f.filename ?? f.mime) : ""}</div>}</For>
+      </div>
+    </div>
+  );
+}
+
+function AgentMessage(props: { entry: Entry; ctx: Ctx }) {
+  const info = () => props.entry.info as AssistantMessage;
+  const error = () => {
+    const e = info().error;
+    if (!e) return undefined;
+    if (e.name === "MessageAbortedError") return "stopped";
+    return ("message" in e.data && typeof e.data.message === "string" && e.data.message) || e.name;
+  };
+  return (
+    <div class="msg agent" data-message-id={props.entry.id}>
+      <For each={props.entry.parts}>{(part) => <PartView part={part} done={!!info().time.completed} ctx={props.ctx} />}</For>
+      <Show when={error()}>{(e) => <div class="run-error" role="status">{e() === "stopped" ? "Stopped." : `Failed: ${e()}`}</div>}</Show>
+    </div>
+  );
+}
+
+function PartView(props: { part: Part; done: boolean; ctx: Ctx }) {
+  return (
+    <Switch>
+      <Match when={props.part.type === "text" && !(props.part as TextPart).synthetic}>
+        <TextView part={props.part as TextPart} done={props.done} />
+      </Match>
+      <Match when={props.part.type === "reasoning"}>
+        <Reasoning part={props.part as ReasoningPart} />
+      </Match>
+      <Match when={props.part.type === "tool"}>
+        <ToolCard part={props.part as ToolPart} root={props.ctx.root} />
+      </Match>
+      <Match when={props.part.type === "file"}>
+        <div class="attachment">📎 {(props.part as { filename?: string }).filename ?? "file"}</div>
+      </Match>
+      <Match when={props.part.type === "retry"}>
+        <div class="note">retrying (attempt {(props.part as { attempt: number }).attempt})…</div>
+      </Match>
+      <Match when={props.part.type === "compaction"}>
+        <div class="note">— earlier context summarized —</div>
+      </Match>
+      <Match when={props.part.type === "subtask"}>
+        <div class="note">subtask: {(props.part as { description: string }).description}</div>
+      </Match>
+    </Switch>
+  );
+}
+
+function TextView(props: { part: TextPart; done: boolean }) {
+  const html = createMemo(() => (props.part.text ? renderMarkdown(props.part.text) : ""));
+  const writing = () => !props.part.text && !props.part.time?.end && !props.done;
+  return (
+    <Show when={html()} fallback={<Show when={writing()}><div class="writing" aria-live="polite">writing…</div></Show>}>
+      <div class="md" innerHTML={html()} />
+    </Show>
+  );
+}
+
+function Reasoning(props: { part: ReasoningPart }) {
+  return (
+    <Show when={props.part.text.trim()}>
+      <details class="reasoning">
+        <summary>{props.part.time.end ? "Thought" : "Thinking…"}</summary>
+        <div class="reasoning-text">{props.part.text}</div>
+      </details>
+    </Show>
+  );
+}
+
+export function ToolCard(props: { part: ToolPart; root?: string }) {
+  const [open, setOpen] = createSignal(false);
+  const sum = createMemo(() => summarizeTool(props.part, props.root));
+  const details = createMemo(() => (open() ? toolDetails(props.part, props.root) : undefined));
+  return (
+    <div class="tool" data-state={sum().state} data-tool={props.part.tool}>
+      <button type="button" class="tool-line" aria-expanded={open()} onClick={() => setOpen(!open())}>
+        <span class="tool-icon" aria-hidden="true">{sum().state === "running" ? "" : sum().state === "ok" ? "✓" : "✗"}</span>
+        <span class="tool-text">
+          {sum().verb}{" "}
+          <Show when={sum().target}>{(t) => (sum().code ? <code>{t()}</code> : <span class="tool-target">{t()}</span>)}</Show>
+          <Show when={sum().stat}>{(st) => <span class="tool-stat"> {st()}</span>}</Show>
+        </span>
+        <span class="sr-only">{sum().state === "running" ? "running" : sum().state === "ok" ? "succeeded" : "failed"}</span>
+      </button>
+      <Show when={details()}>
+        {(d) => (
+          <div class="tool-details">
+            <pre class="tool-input">{d().input}</pre>
+            <Show when={d().output}>{(o) => <pre class="tool-output">{o()}</pre>}</Show>
+            <Show when={d().error}>{(e) => <pre class="tool-output bad">{e()}</pre>}</Show>
+          </div>
+        )}
+      </Show>
+    </div>
+  );
+}
