@@ -46,7 +46,10 @@ export async function startBox(env: BoxEnv, log: (line: string) => void = (l) =>
     cwd: home,
     env: { ...env.opencodeEnv, ...demoEnv(demo, env.opencodeEnv) },
     port: env.opencodePort,
-    onReady: (sup) => pushModelKeys(sup, env.modelKeys),
+    onReady: async (sup) => {
+      await pushModelKeys(sup, env.modelKeys);
+      await warmProviders(sup);
+    },
     log: (line) => log(`[opencode] ${line}`),
   });
   const cache = new CloneCache({ layout, baseUrl: env.gitBaseUrl, githubToken: env.githubToken });
@@ -143,6 +146,16 @@ async function pushModelKeys(sup: OpencodeSupervisor, keys: Record<string, strin
     });
     if (!res.ok) throw new Error(`could not set the ${providerID} key in opencode: ${res.status}`);
   }
+}
+
+/**
+ * Loads opencode's providers before any run can: aborting the first run while it is still loading
+ * them leaves opencode failing every later prompt ("All fibers interrupted without error").
+ */
+async function warmProviders(sup: OpencodeSupervisor) {
+  const res = await fetch(`${sup.url}/provider`, { headers: { authorization: sup.authHeader } });
+  if (!res.ok) throw new Error(`opencode could not list its providers: ${res.status}`);
+  await res.body?.cancel();
 }
 
 /** opencode's default instance is its cwd; a non-git cwd maps to the "global" project rooted at /. */

@@ -7,7 +7,16 @@ import type { BoxEnv } from "./env.ts";
 export async function serveBox(env: BoxEnv, log?: (line: string) => void) {
   const box = await startBox(env, log);
   const server = serve({ fetch: box.app.fetch, hostname: env.host, port: env.port });
-  await new Promise<void>((resolve) => server.once("listening", resolve));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("listening", resolve);
+      server.once("error", reject);
+    });
+  } catch (err) {
+    await box.stop();
+    const busy = (err as NodeJS.ErrnoException).code === "EADDRINUSE";
+    throw new Error(busy ? `box: ${env.host}:${env.port} is already in use (set BOX_PORT)` : `box: cannot listen: ${(err as Error).message}`);
+  }
   const { port } = server.address() as AddressInfo;
   return {
     box,

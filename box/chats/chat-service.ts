@@ -112,7 +112,12 @@ export class ChatService {
   }
 
   async abort(chat: Chat) {
+    this.deps.runStarts.abortRequested(chat.chatId);
     await unwrap("abort", this.deps.opencode().session.abort({ sessionID: chat.sessionId }));
+  }
+
+  async abortById(chatId: string) {
+    await unwrap("abort", this.deps.opencode().session.abort({ sessionID: (await this.get(chatId)).sessionId }));
   }
 
   async setArchived(chatId: string, archived: boolean) {

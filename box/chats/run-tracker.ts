@@ -50,7 +50,7 @@ export class RunTracker {
   }
 
   private markBusy(chatId: string) {
-    this.deps.runStarts.started(chatId);
+    if (this.deps.runStarts.started(chatId)) void this.chats.abortById(chatId).catch((err) => this.deps.log(`re-abort ${chatId}: ${(err as Error).message}`));
     return this.deps.locks.run(chatId, async () => {
       const chat = await this.deps.store.get(chatId);
       if (!chat || chat.status === "busy") return;

@@ -1,0 +1,18 @@
+/** Nearest-rank percentile of a sample (p in 0..100). */
+export function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(Math.max(rank - 1, 0), sorted.length - 1)]!;
+}
+
+export const fmtMs = (x: number, digits = 2) => (Number.isFinite(x) ? `${x.toFixed(digits)} ms` : "n/a");
+
+/** Prints rows as aligned columns; the first row is the header. */
+export function printTable(rows: string[][]): void {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("   ");
+  console.log(line(rows[0]!));
+  console.log(widths.map((w) => "-".repeat(w)).join("   "));
+  for (const r of rows.slice(1)) console.log(line(r));
+}

@@ -1,0 +1,177 @@
+// npm run bench:proxy — what the worker adds on the way to opencode: request latency, SSE delay, worker CPU.
+import os from "node:os";
+import { performance } from "node:perf_hooks";
+import { makeRemote, type Remote } from "../tests/helpers/git-fixture.ts";
+import { startTestBox, TEST_TOKEN, type BoxHarness } from "../tests/helpers/box-harness.ts";
+import { freePort } from "../tests/helpers/scratch-opencode.ts";
+import { buildWorker, startTestWorker, type TestWorker } from "../tests/helpers/worker-harness.ts";
+import { fmtMs, percentile, printTable } from "./bench-stats.ts";
+import { cpuTimeMs, findDescendants, schedTimeMs } from "./proc-cpu.ts";
+import { pairDelays, readFrames, type Frame } from "./sse-pair.ts";
+
+const N = Math.max(Number(process.env.BENCH_N ?? 300), 200);
+const WARMUP = 30;
+const BUDGET_MS = 115_000;
+type Chat = { id: string; status: string; sessionId?: string; directory?: string };
+
+let remote: Remote | undefined;
+let box: BoxHarness | undefined;
+let worker: TestWorker | undefined;
+const started = performance.now();
+const watchdog = setTimeout(() => {
+  console.error(`bench: over the ${BUDGET_MS / 1000} s budget, stopping`);
+  void cleanup().finally(() => process.exit(1));
+}, BUDGET_MS);
+
+async function cleanup() {
+  clearTimeout(watchdog);
+  await worker?.dispose().catch(() => undefined);
+  await box?.dispose().catch(() => undefined);
+  await remote?.cleanup().catch(() => undefined);
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function timed(url: string, headers: Record<string, string>, status = 200): Promise<{ ms: number; bytes: number }> {
+  const t = performance.now();
+  const res = await fetch(url, { headers });
+  const body = await res.arrayBuffer();
+  const ms = performance.now() - t;
+  if (res.status !== status) throw new Error(`${url} answered ${res.status}: ${Buffer.from(body).toString("utf8").slice(0, 200)}`);
+  return { ms, bytes: body.byteLength };
+}
+
+try {
+  console.log("bench:proxy — building the worker bundle, starting sqld, workerd, the box and opencode…");
+  await buildWorker();
+  remote = await makeRemote({ owner: "bench", name: "proxy", files: { "README.md": "# proxy bench\n", "src/main.ts": "export const x = 1;\n" } });
+  const [workerPort, boxPort] = [await freePort(), await freePort()];
+  box = await startTestBox({ baseUrl: remote.baseUrl, port: boxPort, env: { WORKER_URL: `http://127.0.0.1:${workerPort}` } });
+  worker = await startTestWorker({ port: workerPort, boxUrl: box.url, boxToken: TEST_TOKEN, bindings: { DEV_LOGIN: "1" } });
+  await worker.signInDev("bench");
+  const w = worker;
+  const cookie = `ocweb_session=${w.jar.get("ocweb_session")}`;
+  const sup = box.box.supervisor;
+
+  const created = await w.json<{ chat: Chat }>("/api/chats", {
+    method: "POST",
+    body: { repo: "bench/proxy", prompt: { text: "write notes.md: # Notes\\n\\nSome notes for the bench.\nwrite src/extra.ts: export const y = 2;\nsay: Wrote notes.md and src/extra.ts." } },
+  });
+  const chat = await waitFor("the first run to finish", async () => {
+    const c = (await w.json<{ chat: Chat }>(`/api/chats/${created.body.chat.id}`)).body.chat;
+    return c.sessionId && c.status === "idle" ? c : undefined;
+  });
+  const sid = chat.sessionId!;
+  const dir = encodeURIComponent(chat.directory!);
+
+  // (a) opencode directly, (b) through the box, (c) through worker + box — interleaved so drift hits all three alike.
+  const paths: Array<{ name: string; url: string; headers: Record<string, string>; status?: number }> = [
+    { name: "a", url: `${sup.url}/session/${sid}/message?directory=${dir}`, headers: { authorization: sup.authHeader } },
+    { name: "b", url: `${box.url}/oc/session/${sid}/message?directory=${dir}`, headers: { authorization: `Bearer ${TEST_TOKEN}` } },
+    { name: "c", url: `${w.url}/api/box/oc/session/${sid}/message`, headers: { cookie } },
+    { name: "me", url: `${w.url}/api/me`, headers: { cookie } },
+    { name: "floor", url: `${w.url}/api/me`, headers: {}, status: 401 },
+  ];
+  const samples: Record<string, number[]> = { a: [], b: [], c: [], me: [], floor: [] };
+  const loadBefore = os.loadavg()[0]!;
+  let bytes = 0;
+  for (let i = 0; i < WARMUP + N; i++) {
+    for (let k = 0; k < paths.length; k++) {
+      const p = paths[(i + k) % paths.length]!;
+      const r = await timed(p.url, p.headers, p.status);
+      if (p.name === "a") bytes = r.bytes;
+      if (i >= WARMUP) samples[p.name]!.push(r.ms);
+    }
+  }
+
+  // Per-SSE-event delay: the same opencode events, directly and through worker + box, read at the same time.
+  const direct: Frame[] = [];
+  const viaWorker: Frame[] = [];
+  const stop = new AbortController();
+  const [resDirect, resWorker] = await Promise.all([
+    fetch(`${sup.url}/event?directory=${dir}`, { headers: { authorization: sup.authHeader }, signal: stop.signal }),
+    fetch(`${w.url}/api/box/oc/event?directory=${dir}`, { headers: { cookie }, signal: stop.signal }),
+  ]);
+  const readers = [readFrames(resDirect, (f) => direct.push(f)), readFrames(resWorker, (f) => viaWorker.push(f))];
+  await waitFor("server.connected on both streams", async () => (direct.length > 0 && viaWorker.length > 0 ? true : undefined), 10_000);
+  const isDelta = (f: Frame) => f.type === "message.part.delta" && f.sessionId === sid;
+  const isIdle = (f: Frame) => f.type === "session.status" && f.sessionId === sid && f.data.includes('"idle"');
+  const words = "please walk me through how the proxy path handles streaming events from the box to the phone and back";
+  for (const round of [1, 2, 3]) {
+    // No script directives: the demo model streams its reply word by word, ~15 ms apart.
+    const before = direct.length;
+    const sent = await w.json(`/api/chats/${chat.id}/prompts`, { method: "POST", body: { text: `${words} (round ${round}) ${words}` } });
+    if (sent.status !== 202) throw new Error(`prompt: ${sent.status} ${sent.text}`);
+    // Done = an idle status after the round's last delta (opencode can flicker idle right after a send).
+    await waitFor(`round ${round} to end`, async () => {
+      const deltas = direct.flatMap((f, i) => (i >= before && isDelta(f) ? [i] : []));
+      const lastDelta = deltas.at(-1);
+      return lastDelta !== undefined && direct.some((f, i) => i > lastDelta && isIdle(f)) ? true : undefined;
+    }, 30_000);
+  }
+  await waitFor("the worker stream to catch up", async () => (viaWorker.filter(isDelta).length >= direct.filter(isDelta).length ? true : undefined), 3_000).catch(() => undefined);
+  stop.abort();
+  await Promise.all(readers);
+  const sse = pairDelays(direct.filter(isDelta), viaWorker.filter(isDelta));
+
+  // Worker CPU: workerd is a child of this process (Miniflare spawns it).
+  const [workerd] = findDescendants(process.pid, /workerd/);
+  const cpu = async (what: string, run: () => Promise<unknown>) => {
+    if (!workerd) return { what, ticks: Number.NaN, sched: Number.NaN };
+    const [c0, s0] = [cpuTimeMs(workerd), schedTimeMs(workerd)];
+    for (let i = 0; i < N; i++) await run();
+    return { what, ticks: (cpuTimeMs(workerd) - c0) / N, sched: (schedTimeMs(workerd) - s0) / N };
+  };
+  const idle0 = workerd ? [cpuTimeMs(workerd), schedTimeMs(workerd), performance.now()] : [];
+  await new Promise((r) => setTimeout(r, 1_000));
+  const idlePerSec = workerd ? (schedTimeMs(workerd) - idle0[1]!) / ((performance.now() - idle0[2]!) / 1000) : Number.NaN;
+  const cpuRows = [
+    await cpu("GET /api/box/oc/session/:id/message", () => timed(paths[2]!.url, paths[2]!.headers)),
+    await cpu("GET /api/chats", () => timed(`${w.url}/api/chats`, { cookie })),
+    await cpu("GET /api/me", () => timed(`${w.url}/api/me`, { cookie })),
+    await cpu("GET /api/me without a cookie (401)", () => timed(`${w.url}/api/me`, {}, 401)),
+  ];
+
+  const stat = (xs: number[]) => ({ p50: percentile(xs, 50), p99: percentile(xs, 99) });
+  const [a, b, c] = [stat(samples.a!), stat(samples.b!), stat(samples.c!)];
+  const sseStat = stat(sse.delays);
+  console.log(`\nproxy benchmark — ${new Date().toISOString()}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), node ${process.version}, ${os.platform()} ${os.release()}`);
+  console.log(`load average (1 min) ${loadBefore.toFixed(2)} before the latency runs, ${os.loadavg()[0]!.toFixed(2)} at the end`);
+  console.log(`GET /session/:id/message: ${N} requests per path after ${WARMUP} warm-up, interleaved, keep-alive, body ${bytes} bytes`);
+  console.log(`per (c) request the worker makes 2 sqld queries (session, chat ownership) and 1 box call\n`);
+  printTable([
+    ["path", "p50", "p99", "min"],
+    ["(a) opencode directly", fmtMs(a.p50), fmtMs(a.p99), fmtMs(Math.min(...samples.a!))],
+    ["(b) box /oc/*", fmtMs(b.p50), fmtMs(b.p99), fmtMs(Math.min(...samples.b!))],
+    ["(c) worker /api/box/oc/* → box", fmtMs(c.p50), fmtMs(c.p99), fmtMs(Math.min(...samples.c!))],
+    ["reference: worker GET /api/me (1 session query)", fmtMs(percentile(samples.me!, 50)), fmtMs(percentile(samples.me!, 99)), fmtMs(Math.min(...samples.me!))],
+    ["reference: worker 401, no cookie (no query)", fmtMs(percentile(samples.floor!, 50)), fmtMs(percentile(samples.floor!, 99)), fmtMs(Math.min(...samples.floor!))],
+  ]);
+  console.log("");
+  printTable([
+    ["figure", "p50", "p99", "target"],
+    ["added by the box (b − a)", fmtMs(b.p50 - a.p50), fmtMs(b.p99 - a.p99), ""],
+    ["added by worker + box (c − a)", fmtMs(c.p50 - a.p50), fmtMs(c.p99 - a.p99), "p50 ≤ 3 ms"],
+    ["added by the worker alone (c − b)", fmtMs(c.p50 - b.p50), fmtMs(c.p99 - b.p99), ""],
+    [`SSE delta delay, worker − direct (${sse.delays.length} frames, ${sse.unmatched} unmatched)`, fmtMs(sseStat.p50), fmtMs(sseStat.p99), "≤ 2 ms"],
+  ]);
+  console.log("");
+  printTable([
+    [`workerd CPU per request (pid ${workerd ?? "not found"}, ${N} requests each)`, "utime+stime", "schedstat", "target"],
+    ...cpuRows.map((r) => [r.what, fmtMs(r.ticks), fmtMs(r.sched, 3), ""]),
+    ["workerd idle (schedstat, per second of wall time)", "", fmtMs(idlePerSec, 3), ""],
+  ]);
+  console.log(`\nutime+stime has one-clock-tick (10 ms) resolution over the whole batch; schedstat sums every thread's run time in ns.`);
+  console.log(`(c) goes node fetch → workerd → node box (in this process) → opencode; the client and the box share this event loop.`);
+  console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
+} finally {
+  await cleanup();
+}
