@@ -146,7 +146,7 @@ try {
   console.log(`\nproxy benchmark — ${new Date().toISOString()}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), node ${process.version}, ${os.platform()} ${os.release()}`);
   console.log(`load average (1 min) ${loadBefore.toFixed(2)} before the latency runs, ${os.loadavg()[0]!.toFixed(2)} at the end`);
   console.log(`GET /session/:id/message: ${N} requests per path after ${WARMUP} warm-up, interleaved, keep-alive, body ${bytes} bytes`);
-  console.log(`per (c) request the worker makes 2 sqld queries (session, chat ownership) and 1 box call\n`);
+  console.log(`per (c) request the worker makes 1 box call; its session and chat-ownership lookups hit sqld once, then its per-isolate caches\n`);
   printTable([
     ["path", "p50", "p99", "min"],
     ["(a) opencode directly", fmtMs(a.p50), fmtMs(a.p99), fmtMs(Math.min(...samples.a!))],

@@ -10,7 +10,7 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 export const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
   const value = getCookie(c, SESSION_COOKIE);
   if (!value || value.length > 128) throw unauthorized();
-  const user = await sessionUser(c.get("db"), value);
+  const user = await sessionUser(c.get("db"), value, { cached: c.req.path.startsWith("/api/box/oc/") });
   if (!user) throw unauthorized("session expired or signed out: sign in again");
   c.set("user", user);
   await next();

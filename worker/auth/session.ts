@@ -3,6 +3,7 @@ import { generateCookie } from "hono/cookie";
 import type { SessionUser } from "../context.ts";
 import type { Db } from "../db/client.ts";
 import { sessions, users } from "../db/schema.ts";
+import { sessionCache } from "../hot-path-cache.ts";
 import { randomToken, sha256Hex } from "./crypto.ts";
 
 export const SESSION_COOKIE = "ocweb_session";
@@ -22,20 +23,26 @@ export async function createSession(db: Db, userId: string): Promise<string> {
 }
 
 export async function revokeSession(db: Db, cookieValue: string): Promise<void> {
-  await db
-    .update(sessions)
-    .set({ revokedAt: new Date() })
-    .where(and(eq(sessions.id, await sha256Hex(cookieValue)), isNull(sessions.revokedAt)));
+  const id = await sha256Hex(cookieValue);
+  sessionCache.delete(id);
+  await db.update(sessions).set({ revokedAt: new Date() }).where(and(eq(sessions.id, id), isNull(sessions.revokedAt)));
 }
 
-/** The user behind a cookie value, if its session exists, is not revoked and has not expired. */
-export async function sessionUser(db: Db, cookieValue: string): Promise<SessionUser | undefined> {
+/**
+ * The user behind a cookie value, if its session exists, is not revoked and has not expired.
+ * `cached`: may answer from this isolate's short-lived cache (the opencode pass-through only).
+ */
+export async function sessionUser(db: Db, cookieValue: string, opts: { cached?: boolean } = {}): Promise<SessionUser | undefined> {
+  const id = await sha256Hex(cookieValue);
+  const hit = opts.cached ? sessionCache.get(id) : undefined;
+  if (hit) return hit;
   const [row] = await db
     .select({ id: users.id, login: users.login, name: users.name, avatarUrl: users.avatarUrl })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.id, await sha256Hex(cookieValue)), isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date())))
+    .where(and(eq(sessions.id, id), isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date())))
     .limit(1);
+  if (row) sessionCache.set(id, row);
   return row;
 }
 

@@ -7,6 +7,8 @@ import { validate } from "../../lib/validate.ts";
 import { ownerSchema, repoNameSchema } from "../../lib/names.ts";
 import { boxClient } from "../box/client.ts";
 import type { AppEnv } from "../context.ts";
+import type { Db } from "../db/client.ts";
+import { ownershipCache } from "../hot-path-cache.ts";
 import { chats } from "../db/schema.ts";
 
 /** Read-only opencode routes that need no chat (model and agent pickers). */
@@ -26,13 +28,11 @@ async function passThrough(c: Context<AppEnv>) {
   const session = /^\/session\/(ses_[A-Za-z0-9]+)(\/|$)/.exec(path)?.[1];
   let chatDirectory: string | undefined;
   if (session) {
-    const chat = await db.query.chats.findFirst({ where: and(eq(chats.sessionId, session), eq(chats.userId, userId)) });
-    if (!chat) throw notFound(`no session ${session}`);
-    chatDirectory = chat.directory ?? undefined;
+    chatDirectory = await ownedDirectory(db, userId, "session", session);
+    if (chatDirectory === undefined) throw notFound(`no session ${session}`);
   }
   if (directory !== undefined) {
-    const chat = await db.query.chats.findFirst({ where: and(eq(chats.directory, directory), eq(chats.userId, userId)) });
-    if (!chat) throw forbidden("that directory is not one of your chats");
+    if ((await ownedDirectory(db, userId, "directory", directory)) === undefined) throw forbidden("that directory is not one of your chats");
     chatDirectory = directory;
   }
   if (!chatDirectory && !(c.req.method === "GET" && directoryless.has(path))) throw forbidden("a chat's directory is required for this route");
@@ -57,6 +57,18 @@ async function passThrough(c: Context<AppEnv>) {
   for (const h of ["content-encoding", "content-length", "transfer-encoding", "connection"]) out.delete(h);
   if (out.get("content-type")?.includes("text/event-stream")) out.set("cache-control", "no-cache, no-transform");
   return endQuietlyOnClientAbort(new Response(res.body, { status: res.status, headers: out }), c.req.raw.signal);
+}
+
+/** The directory of the user's chat with this opencode session or worktree, if there is one. */
+async function ownedDirectory(db: Db, userId: string, by: "session" | "directory", value: string): Promise<string | undefined> {
+  const key = `${userId}\n${by}\n${value}`;
+  const hit = ownershipCache.get(key);
+  if (hit !== undefined) return hit;
+  const column = by === "session" ? chats.sessionId : chats.directory;
+  const chat = await db.query.chats.findFirst({ columns: { directory: true }, where: and(eq(column, value), eq(chats.userId, userId)) });
+  if (!chat?.directory) return undefined;
+  ownershipCache.set(key, chat.directory);
+  return chat.directory;
 }
 
 function decodeHeader(v: string | undefined): string | undefined {
