@@ -8,6 +8,7 @@ import { buildWorker, startTestWorker, type TestWorker } from "../tests/helpers/
 import { fmtMs, percentile, printTable } from "./bench-stats.ts";
 import { cpuTimeMs, findDescendants, schedTimeMs } from "./proc-cpu.ts";
 import { pairDelays, readFrames, type Frame } from "./sse-pair.ts";
+import { waitFor } from "../tests/helpers/wait-for.ts";
 
 const N = Math.max(Number(process.env.BENCH_N ?? 300), 200);
 const WARMUP = 30;
@@ -30,15 +31,6 @@ async function cleanup() {
   await remote?.cleanup().catch(() => undefined);
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function timed(url: string, headers: Record<string, string>, status = 200): Promise<{ ms: number; bytes: number }> {
   const t = performance.now();

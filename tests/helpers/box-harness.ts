@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseBoxEnv } from "../../box/env.ts";
 import { serveBox } from "../../box/serve.ts";
+import { waitFor } from "./wait-for.ts";
 
 export const TEST_TOKEN = "test-token-0123456789-abcdefghijklmnop";
 
@@ -38,14 +39,11 @@ export async function startTestBox(opts: { baseUrl: string; dataDir?: string; po
     call,
     /** Polls GET /mgmt/chats/:id until `done` holds (the box's own view of the chat). */
     async waitForChat(chatId: string, done: (chat: Record<string, unknown>) => boolean, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
       let last: Record<string, unknown> | undefined;
-      while (Date.now() < deadline) {
+      return waitFor(`chat ${chatId} to reach the expected state`, async () => {
         last = (await call("GET", `/mgmt/chats/${chatId}`)).json as Record<string, unknown>;
-        if (last && done(last)) return last;
-        await new Promise((r) => setTimeout(r, 150));
-      }
-      throw new Error(`chat ${chatId} never reached the expected state; last: ${JSON.stringify(last)}`);
+        return last && done(last) ? last : undefined;
+      }, timeoutMs, () => last);
     },
     async dispose(opts: { keepData?: boolean } = {}) {
       await running.close();

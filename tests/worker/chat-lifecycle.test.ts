@@ -5,6 +5,7 @@ import { startTestBox, TEST_TOKEN, type BoxHarness } from "../helpers/box-harnes
 import { githubSignIn, startGithubStandin, STANDIN_CLIENT_ID, STANDIN_CLIENT_SECRET, type GithubStandin } from "../helpers/github-standin.ts";
 import { freePort } from "../helpers/scratch-opencode.ts";
 import { startTestWorker, type TestWorker } from "../helpers/worker-harness.ts";
+import { waitFor } from "../helpers/wait-for.ts";
 
 type Chat = { id: string; repo: string; branch: string; status: string; error?: string; title?: string; muted: boolean; archived: boolean; sessionId?: string; directory?: string };
 type ApiErrorBody = { error?: { code?: string; message?: string } };
@@ -18,15 +19,6 @@ let devCookie = "";
 let boxPort = 0;
 const chatsById: Record<string, Chat> = {};
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 40_000, last: () => unknown = () => ""): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last())}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 const useSession = (cookie: string) => {
   worker.jar.clear();
   worker.jar.set("ocweb_session", cookie);

@@ -4,6 +4,7 @@ import { makeRemote } from "../helpers/git-fixture.ts";
 import { startTestBox, TEST_TOKEN, type BoxHarness } from "../helpers/box-harness.ts";
 import { freePort } from "../helpers/scratch-opencode.ts";
 import { startTestWorker, type TestWorker } from "../helpers/worker-harness.ts";
+import { waitFor } from "../helpers/wait-for.ts";
 
 type Chat = { id: string; status: string; sessionId?: string; directory?: string; repo: string; branch: string };
 type Message = { info: { role: string }; parts: Array<{ type: string; text?: string; metadata?: { ocwebPromptId?: string } }> };
@@ -13,15 +14,6 @@ let box: BoxHarness;
 let worker: TestWorker;
 let boxPort = 0;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 40_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 const getChat = async (id: string) => (await worker.json<{ chat: Chat; box: string }>(`/api/chats/${id}`)).body;
 const chatOnBox = (id: string) =>
   waitFor("the chat on the box", async () => {
