@@ -15,6 +15,7 @@ import { ApiError } from "../lib/api-error.ts";
 import { BoxBus } from "./events/bus.ts";
 import { WebhookSender } from "./events/webhook-sender.ts";
 import { CloneCache } from "./git/clone-cache.ts";
+import { detach } from "./lib/detach.ts";
 import { KeyedLock } from "./lib/keyed-lock.ts";
 import { dataLayout } from "./names.ts";
 import { resolveOpencodeBinary } from "./opencode/binary.ts";
@@ -70,21 +71,19 @@ export async function startBox(env: BoxEnv, log: (line: string) => void = (l) =>
     log,
   };
   const pump = new PromptPump(deps);
-  const chats = new ChatService(deps, (chatId) => void pump.pump(chatId));
+  const chats = new ChatService(deps, (chatId) => detach(() => pump.pump(chatId), `pump ${chatId}`, log));
   const tracker = new RunTracker(deps, chats, pump);
   const follower = new EventFollower({ getTarget: () => (supervisor.up ? { url: supervisor.url, authHeader: supervisor.authHeader } : undefined) });
   const sender = env.workerUrl ? new WebhookSender({ workerUrl: env.workerUrl, key: env.token, log }) : undefined;
 
-  follower.on("event", (e: OpencodeEvent) => void tracker.onEvent(e));
-  follower.on("connected", () => void tracker.resync().then(() => pump.recover()));
+  follower.on("event", (e: OpencodeEvent) => detach(() => tracker.onEvent(e), "event", log));
+  // Every (re)connect, including after opencode restarts: missed events are re-read, then sends settled.
+  follower.on("connected", () => detach(() => tracker.resync().then(() => pump.recover()), "resync", log));
   supervisor.on("down", (info) => {
     log(`opencode exited (${info.signal ?? info.code}); restarting`);
-    void tracker.interruptAll();
+    detach(() => tracker.interruptAll(), "interrupt", log);
   });
-  supervisor.on("up", () => {
-    void pump.recover();
-    sender?.send("/internal/box/hello", hello(supervisor));
-  });
+  supervisor.on("up", () => sender?.send("/internal/box/hello", hello(supervisor)));
   bus.subscribe((e) => sender?.send("/internal/box/events", e));
 
   const stale = await killStaleOpencode(home);
@@ -92,7 +91,7 @@ export async function startBox(env: BoxEnv, log: (line: string) => void = (l) =>
   await tracker.interruptAll(); // whatever was running before this box started is gone
   await supervisor.start();
   follower.start();
-  const resync = setInterval(() => void tracker.resync(), RESYNC_MS);
+  const resync = setInterval(() => detach(() => tracker.resync(), "resync", log), RESYNC_MS);
 
   const services: BoxServices = {
     token: env.token,

@@ -4,6 +4,7 @@ import { diffAgainstBase } from "../git/diff.ts";
 import { conflict, notFound } from "../../lib/api-error.ts";
 import { chatBranch } from "../names.ts";
 import type { Chat } from "./chat-store.ts";
+import { detach } from "../lib/detach.ts";
 import type { ChatDeps } from "./deps.ts";
 import { unwrap } from "./opencode-call.ts";
 import { hasSetupScript, runSetupScript } from "./setup-script.ts";
@@ -63,7 +64,7 @@ export class ChatService {
         sessionId: session.id,
         setupState: setup ? "running" : "none",
       });
-      if (setup) void this.runSetup(chat);
+      if (setup) detach(() => this.runSetup(chat), `setup ${chat.chatId}`, this.deps.log);
       return { created: true, chat };
     });
   }

@@ -65,8 +65,11 @@ export class RunTracker {
       const chat = await this.deps.store.get(chatId);
       if (!chat) return;
       if (chat.status === "busy") {
-        if (this.deps.runStarts.pending(chatId)) return;
+        // An unconfirmed send reads idle until opencode starts it, unless the events that would have
+        // confirmed it were missed (the follower reconnecting): then only a finished reply ends it.
+        if (this.deps.runStarts.pending(chatId) && !(await this.replyFinished(chatId, chat.sessionId))) return;
         if (await this.stillBusy(chat.worktree, chat.sessionId)) return;
+        this.deps.runStarts.started(chatId);
         const last = await this.deps.ledger.lastSent(chatId);
         await this.chats.checkpoint(chat, last?.input.text ?? "ocweb checkpoint").catch((err) => this.deps.log(`checkpoint ${chatId}: ${(err as Error).message}`));
         const error = this.runErrors.get(chatId) ?? null;
@@ -80,9 +83,25 @@ export class RunTracker {
 
   /** Right after a send, opencode's status can flicker to idle; ask before believing an idle event. */
   private async stillBusy(directory: string, sessionId: string): Promise<boolean> {
-    const statuses = await unwrap("session status", this.deps.opencode().session.status({ directory })).catch(() => undefined);
+    // opencode() itself throws while opencode is down: keep it inside the guarded call.
+    const statuses = await unwrap("session status", Promise.resolve().then(() => this.deps.opencode().session.status({ directory }))).catch(() => undefined);
     const status = statuses?.[sessionId];
     return status !== undefined && status.type !== "idle";
+  }
+
+  /**
+   * True when opencode holds the user message of the chat's last sent prompt, followed by an assistant
+   * reply that completed. Anchored on our promptId: right after a send, opencode may not have stored
+   * the new message yet, and the previous run's finished reply must not count.
+   */
+  private async replyFinished(chatId: string, sessionId: string): Promise<boolean> {
+    const sent = await this.deps.ledger.lastSent(chatId);
+    if (!sent) return false;
+    const messages = await unwrap("read messages", Promise.resolve().then(() => this.deps.opencode().session.messages({ sessionID: sessionId, limit: 30 }))).catch(() => undefined);
+    if (!messages) return false;
+    const prompt = messages.findIndex((m) => m.info.role === "user" && m.parts.some((p) => p.type === "text" && p.metadata?.ocwebPromptId === sent.promptId));
+    const last = messages.at(-1)?.info;
+    return prompt >= 0 && prompt < messages.length - 1 && last?.role === "assistant" && last.time.completed !== undefined;
   }
 
   /** After a reconnect: events may have been missed, so re-check every chat we think is busy. */

@@ -3,21 +3,17 @@ import { z } from "zod";
 import { chatView } from "../chats/chat-service.ts";
 import { chatIdSchema, promptIdSchema, refSchema, repoSchema } from "../names.ts";
 import type { BoxServices } from "../services.ts";
+import { modelSchema, promptFilesSchema, promptTextSchema } from "../../lib/prompt-input.ts";
 import { validate } from "../../lib/validate.ts";
 
 const createBody = z.object({ chatId: chatIdSchema, repo: repoSchema, base: refSchema.optional() });
 const idParam = z.object({ chatId: chatIdSchema });
-const fileSchema = z.object({
-  mime: z.string().regex(/^[\w.+-]+\/[\w.+-]+$/, "mime must look like type/subtype"),
-  url: z.string().regex(/^data:/, "file url must be a data: URL").max(20 * 1024 * 1024),
-  filename: z.string().max(255).optional(),
-});
 const promptBody = z.object({
   promptId: promptIdSchema,
-  text: z.string().min(1, "text must not be empty").max(100_000),
-  model: z.string().regex(/^[\w.@-]+\/[\w.:@/-]+$/, "model must be provider/model").optional(),
+  text: promptTextSchema,
+  model: modelSchema.optional(),
   agent: z.string().regex(/^[\w-]{1,64}$/).optional(),
-  files: z.array(fileSchema).max(10).optional(),
+  files: promptFilesSchema.optional(),
 });
 const patchBody = z.object({ archived: z.boolean() });
 

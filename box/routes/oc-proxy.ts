@@ -1,5 +1,6 @@
 import { Hono, type Context } from "hono";
 import { proxy } from "hono/proxy";
+import { LRUCache } from "lru-cache";
 import { ApiError } from "../../lib/api-error.ts";
 import { checkOcRequest, redactProviders, redactedRoutes } from "../opencode/oc-guard.ts";
 import { endQuietlyOnClientAbort } from "../../lib/streams.ts";
@@ -10,18 +11,19 @@ const STRIPPED_HEADERS = ["authorization", "cookie", "x-opencode-workspace", "x-
 
 /** opencode's own API, streamed both ways, behind the guards of oc-guard.ts. */
 export const ocProxy = (box: BoxServices) => {
-  const sessionDirs = new Map<string, string>();
+  const childSessionDirs = new LRUCache<string, string>({ max: 1_000 });
 
+  /** The worktree a session works in; child sessions (subagents, forks) have no chat row of their own. */
   async function sessionDirectory(sessionId: string): Promise<string | undefined> {
     const chat = await box.store.bySession(sessionId);
     if (chat) return chat.worktree;
-    const cached = sessionDirs.get(sessionId);
-    if (cached) return cached;
-    // Child sessions (subagents, forks) belong to no chat row: ask opencode where they live.
+    const cached = childSessionDirs.get(sessionId);
+    if (cached) return box.store.isWorktree(cached).then((ok) => (ok ? cached : undefined));
     const res = await fetch(`${box.opencode.url}/session/${sessionId}`, { headers: { authorization: box.opencode.authHeader } }).catch(() => undefined);
     if (!res?.ok) return undefined;
     const dir = ((await res.json()) as { directory?: string }).directory;
-    if (dir) sessionDirs.set(sessionId, dir);
+    if (!dir || !(await box.store.isWorktree(dir))) return undefined;
+    childSessionDirs.set(sessionId, dir);
     return dir;
   }
 
@@ -31,13 +33,12 @@ export const ocProxy = (box: BoxServices) => {
     const directories = [url.searchParams.get("directory"), c.req.header("x-opencode-directory")]
       .filter((d): d is string => d !== null && d !== undefined)
       .map(safeDecode);
-    const worktrees = new Set((await box.store.list()).map((chat) => chat.worktree));
-    const verdict = checkOcRequest({ method: c.req.method, path, directories }, (d) => worktrees.has(d));
+    const distinct = [...new Set(directories)];
+    const known = distinct.length === 1 && (await box.store.isWorktree(distinct[0]!));
+    const verdict = checkOcRequest({ method: c.req.method, path, directories }, () => known);
     if (!verdict.ok) throw new ApiError(verdict.status, verdict.status === 403 ? "forbidden" : "bad_request", verdict.message);
-    if (verdict.sessionId) {
-      const dir = await sessionDirectory(verdict.sessionId);
-      if (dir === undefined) throw new ApiError(404, "not_found", `no session ${verdict.sessionId}`);
-      if (!worktrees.has(dir)) throw new ApiError(403, "forbidden", "session is not in a chat worktree");
+    if (verdict.sessionId && (await sessionDirectory(verdict.sessionId)) === undefined) {
+      throw new ApiError(403, "forbidden", `session ${verdict.sessionId} is not in a chat worktree`);
     }
     if (!box.opencode.up) throw new ApiError(503, "opencode_unavailable", "opencode is restarting; try again shortly");
 

@@ -21,6 +21,7 @@ const schema = [
     updated_at INTEGER NOT NULL
   )`,
   `CREATE UNIQUE INDEX IF NOT EXISTS chats_session ON chats(session_id)`,
+  `CREATE INDEX IF NOT EXISTS chats_worktree ON chats(worktree)`,
   `CREATE TABLE IF NOT EXISTS prompts (
     prompt_id TEXT PRIMARY KEY,
     chat_id TEXT NOT NULL,

@@ -158,5 +158,8 @@ describe("webhooks", () => {
     }
     const good = await fetch(`${worker.url}/internal/box/events`, { method: "POST", headers: { "x-ocweb-signature": await signBody(TEST_TOKEN, body) }, body });
     expect(good.status).toBe(204);
+    const garbled = "{not json";
+    const bad = await fetch(`${worker.url}/internal/box/events`, { method: "POST", headers: { "x-ocweb-signature": await signBody(TEST_TOKEN, garbled) }, body: garbled });
+    expect(bad.status).toBe(400);
   });
 });

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, isNotNull, isNull } from "drizzle-orm";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { ApiError, conflict } from "../../lib/api-error.ts";
+import { modelSchema, promptFilesSchema, promptTextSchema } from "../../lib/prompt-input.ts";
 import { validate } from "../../lib/validate.ts";
 import { chatBranch, chatIdSchema, promptIdSchema, refSchema, repoSchema } from "../../lib/names.ts";
 import { background } from "../background.ts";
@@ -16,13 +17,7 @@ import { touchRecentRepo } from "./repos.ts";
 import { chatActionRoutes } from "./chat-actions.ts";
 import { syncStatusesFromBox } from "../chats/status-sync.ts";
 
-const modelSchema = z.string().regex(/^[\w.@-]+\/[\w.:@/-]+$/, "model must be provider/model").max(200);
-const promptInput = z.object({
-  promptId: promptIdSchema.optional(),
-  text: z.string().trim().min(1, "text must not be empty").max(100_000),
-  model: modelSchema.optional(),
-  files: z.array(z.object({ mime: z.string().max(100), url: z.string().regex(/^data:/, "file url must be a data: URL").max(10_000_000), filename: z.string().max(255).optional() })).max(10).optional(),
-});
+const promptInput = z.object({ promptId: promptIdSchema.optional(), text: promptTextSchema, model: modelSchema.optional(), files: promptFilesSchema.optional() });
 const createBody = z.object({ repo: repoSchema, base: refSchema.optional(), model: modelSchema.optional(), prompt: promptInput.omit({ model: true }).optional() });
 const listQuery = z.object({
   status: z.enum(["queued", "idle", "busy", "error", "interrupted", "needs_you"]).optional(),

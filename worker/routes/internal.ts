@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import { ApiError } from "../../lib/api-error.ts";
@@ -32,7 +32,7 @@ export const internalRoutes = new Hono<AppEnv>()
     await next();
   })
   .post("/events", async (c) => {
-    const parsed = boxEvent.safeParse(JSON.parse(await c.req.text()));
+    const parsed = boxEvent.safeParse(parseJson(await c.req.text()));
     if (!parsed.success) throw new ApiError(400, "bad_request", "not a box event");
     await applyBoxEvent(c.get("db"), parsed.data);
     return c.body(null, 204);
@@ -41,6 +41,14 @@ export const internalRoutes = new Hono<AppEnv>()
     background(c, deliverPending(c.get("db"), boxClient(c.env, c.get("deps").boxFetch), { limit: 100 }), "outbox after hello");
     return c.body(null, 204);
   });
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 
 export async function applyBoxEvent(db: Db, e: z.infer<typeof boxEvent>) {
   if (!e.chatId) return;
@@ -55,6 +63,6 @@ export async function applyBoxEvent(db: Db, e: z.infer<typeof boxEvent>) {
     const chat = await db.query.chats.findFirst({ where: eq(chats.id, e.chatId) });
     if (!chat) return;
     await db.insert(checkpoints).values({ sha: e.sha, chatId: e.chatId, message: "", filesChanged: e.filesChanged ?? 0, pushed: e.pushed ?? false, createdAt: now }).onConflictDoNothing();
-    await db.update(chats).set({ lastActivityAt: now, filesChanged: sql`max(${chats.filesChanged}, ${e.filesChanged ?? 0})` }).where(and(eq(chats.id, e.chatId)));
+    await db.update(chats).set({ lastActivityAt: now, filesChanged: sql`max(${chats.filesChanged}, ${e.filesChanged ?? 0})` }).where(eq(chats.id, e.chatId));
   }
 }
