@@ -12,7 +12,7 @@ import { chats, checkpoints, prompts } from "../db/schema.ts";
 import { deliverChat } from "../chats/outbox.ts";
 import { chatView, promptView } from "../chats/views.ts";
 import { ownChat } from "../chats/own-chat.ts";
-import { ulid } from "../chats/ulid.ts";
+import { ulid } from "../../lib/ulid.ts";
 import { touchRecentRepo } from "./repos.ts";
 import { chatActionRoutes } from "./chat-actions.ts";
 import { syncStatusesFromBox } from "../chats/status-sync.ts";

@@ -58,21 +58,7 @@ export function diffLabel(chat: { filesChanged: number; additions: number; delet
   return undefined;
 }
 
-const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-/** A ULID (time-ordered, 26 chars) minted here so that a retried send carries the same promptId. */
-export function newUlid(now = Date.now(), random: (bytes: Uint8Array) => Uint8Array = (b) => crypto.getRandomValues(b)): string {
-  let time = "";
-  let t = now;
-  for (let i = 0; i < 10; i++) {
-    time = CROCKFORD[t % 32] + time;
-    t = Math.floor(t / 32);
-  }
-  const bytes = random(new Uint8Array(16));
-  let rest = "";
-  for (const b of bytes) rest += CROCKFORD[b % 32];
-  return time + rest;
-}
+export { ulid as newUlid } from "../../../lib/ulid.ts";
 
 /** How long since `iso`: "<1m", "12m", "3h", "4d". */
 export function age(iso: string, now: number): string {
