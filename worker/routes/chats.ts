@@ -113,7 +113,11 @@ export const chatRoutes = new Hono<AppEnv>()
     }
     await db.insert(prompts).values({ id: promptId, chatId: chat.id, userId: chat.userId, text: input.text, model: input.model ?? chat.model, files: input.files ?? null, state: "queued", createdAt: new Date() });
     await db.update(chats).set({ lastActivityAt: new Date(), ...(chat.title ? {} : { title: titleFrom(input.text) }) }).where(eq(chats.id, chat.id));
-    await deliverChat(db, boxClient(c.env, c.get("deps").boxFetch), chat.id);
+    // On the box already: one quick send, so the answer can say "sent". Still being created there
+    // (a first clone can take minutes): answer "queued" now and deliver in the background.
+    const delivery = deliverChat(db, boxClient(c.env, c.get("deps").boxFetch), chat.id);
+    if (chat.sessionId) await delivery;
+    else background(c, delivery, `deliver ${chat.id}`);
     const row = await db.query.prompts.findFirst({ where: eq(prompts.id, promptId) });
     return c.json({ prompt: promptView(row!) }, 202);
   })
