@@ -1,6 +1,6 @@
-import { statfsSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { statfsNearest } from "./disk/statfs.ts";
 
 const modelKeyNames = [
   "ANTHROPIC_API_KEY",
@@ -75,17 +75,6 @@ function providerIdFor(keyName: string) {
 }
 
 function defaultDiskBudget(dir: string) {
-  const existing = existingAncestor(dir);
-  const fs = statfsSync(existing);
+  const fs = statfsNearest(dir);
   return Math.floor(fs.blocks * fs.bsize * 0.8);
-}
-
-function existingAncestor(dir: string): string {
-  try {
-    statfsSync(dir);
-    return dir;
-  } catch {
-    const parent = path.dirname(dir);
-    return parent === dir ? dir : existingAncestor(parent);
-  }
 }

@@ -32,3 +32,8 @@ export const refSchema = z
   .refine((s) => !s.includes("..") && !s.includes("//") && !s.endsWith(".lock") && !s.endsWith("."), "base is not a valid branch name");
 
 export const chatBranch = (chatId: string) => `ocweb/${chatId}`;
+
+/** The opencode session an API path is about (`/session/ses_…/…`), if any; `/session/status` is not one. */
+export function sessionIdIn(path: string): string | undefined {
+  return /^\/session\/(ses_[A-Za-z0-9]+)(\/|$)/.exec(path)?.[1];
+}

@@ -1,6 +1,6 @@
-import { lstat, statfs } from "node:fs/promises";
-import path from "node:path";
+import { lstat } from "node:fs/promises";
 import { execa } from "execa";
+import { statfsNearest } from "./statfs.ts";
 import type { DataLayout } from "../names.ts";
 
 export type DiskUsage = {
@@ -29,7 +29,7 @@ export async function dirBytes(dir: string): Promise<number> {
 export async function diskUsage(opts: { layout: DataLayout; budgetBytes: number }): Promise<DiskUsage> {
   const { layout } = opts;
   const [fs, reposBytes, worktreesBytes, opencodeBytes] = await Promise.all([
-    statfsOfExisting(layout.dataDir),
+    statfsNearest(layout.dataDir),
     dirBytes(layout.reposDir),
     dirBytes(layout.worktreesDir),
     dirBytes(layout.opencodeDir),
@@ -45,12 +45,3 @@ export async function diskUsage(opts: { layout: DataLayout; budgetBytes: number 
 }
 
 /** The data dir may not exist before the first clone; measure the filesystem it will live on. */
-async function statfsOfExisting(dir: string): Promise<{ blocks: number; bavail: number; bsize: number }> {
-  try {
-    return await statfs(dir);
-  } catch {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`statfs failed for ${dir}`);
-    return statfsOfExisting(parent);
-  }
-}

@@ -1,3 +1,5 @@
+import { sessionIdIn } from "../../lib/names.ts";
+
 /**
  * What the box lets through to opencode (ARCHITECTURE.md "ANY /oc/*"). Pure: the route supplies
  * lookups, this decides.
@@ -47,8 +49,8 @@ export function checkOcRequest(input: GuardInput, isChatWorktree: (dir: string) 
   if (directory !== undefined && !isChatWorktree(directory)) {
     return { ok: false, status: 403, message: "directory is not a chat worktree" };
   }
-  const session = /^\/session\/(ses_[A-Za-z0-9]+)(\/|$)/.exec(path);
-  if (session) return { ok: true, directory, sessionId: session[1] };
+  const sessionId = sessionIdIn(path);
+  if (sessionId) return { ok: true, directory, sessionId };
   if (directory !== undefined) return { ok: true, directory };
   if (method === "GET" && directoryless.has(path.replace(/\/$/, ""))) return { ok: true };
   return { ok: false, status: 403, message: "a chat's directory is required for this route" };

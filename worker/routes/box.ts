@@ -4,7 +4,7 @@ import { z } from "zod";
 import { forbidden, notFound } from "../../lib/api-error.ts";
 import { endQuietlyOnClientAbort } from "../../lib/streams.ts";
 import { validate } from "../../lib/validate.ts";
-import { ownerSchema, repoNameSchema } from "../../lib/names.ts";
+import { ownerSchema, repoNameSchema, sessionIdIn } from "../../lib/names.ts";
 import { boxClient } from "../box/client.ts";
 import type { AppEnv } from "../context.ts";
 import type { Db } from "../db/client.ts";
@@ -25,7 +25,7 @@ async function passThrough(c: Context<AppEnv>) {
   const db = c.get("db");
   const userId = c.get("user").id;
   const directory = url.searchParams.get("directory") ?? decodeHeader(c.req.header("x-opencode-directory"));
-  const session = /^\/session\/(ses_[A-Za-z0-9]+)(\/|$)/.exec(path)?.[1];
+  const session = sessionIdIn(path);
   let chatDirectory: string | undefined;
   if (session) {
     chatDirectory = await ownedDirectory(db, userId, "session", session);
