@@ -19,6 +19,8 @@ export default defineConfig({
         display: "standalone",
         background_color: "#0b0d10",
         theme_color: "#0b0d10",
+        // Share a GitHub URL or text from another app → /share → a new chat prefilled with it.
+        share_target: { action: "/share", method: "GET", params: { title: "title", text: "text", url: "url" } },
         icons: [
           { src: "/icon-192.png", sizes: "192x192", type: "image/png" },
           { src: "/icon-512.png", sizes: "512x512", type: "image/png" },

@@ -9,6 +9,8 @@ import { repoRoutes } from "./routes/repos.ts";
 import { chatRoutes } from "./routes/chats.ts";
 import { boxRoutes } from "./routes/box.ts";
 import { internalRoutes } from "./routes/internal.ts";
+import { pushRoutes } from "./routes/push.ts";
+import { scheduleRoutes } from "./routes/schedules.ts";
 
 export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
@@ -38,7 +40,9 @@ export function createApp(deps: AppDeps) {
     .route("/api/me", meRoutes)
     .route("/api/repos", repoRoutes)
     .route("/api/chats", chatRoutes)
-    .route("/api/box", boxRoutes);
+    .route("/api/box", boxRoutes)
+    .route("/api/push", pushRoutes)
+    .route("/api/schedules", scheduleRoutes);
   return routes;
 }
 

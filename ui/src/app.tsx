@@ -8,6 +8,9 @@ const NewChat = lazy(() => import("./screens/new-chat.tsx"));
 const ChatScreen = lazy(() => import("./chat/chat-screen.tsx"));
 const BoxScreen = lazy(() => import("./screens/box.tsx"));
 const Settings = lazy(() => import("./screens/settings.tsx"));
+const Schedules = lazy(() => import("./screens/schedules.tsx"));
+const AttemptGroup = lazy(() => import("./screens/attempt-group.tsx"));
+const Share = lazy(() => import("./screens/share.tsx"));
 
 /** Routes: the list is home; /chats/:id is the deep link notifications open. */
 export function App() {
@@ -18,6 +21,9 @@ export function App() {
       <Route path="/chats/:id" component={ChatScreen} />
       <Route path="/box" component={BoxScreen} />
       <Route path="/settings" component={Settings} />
+      <Route path="/schedules" component={Schedules} />
+      <Route path="/groups/:id" component={AttemptGroup} />
+      <Route path="/share" component={Share} />
     </Router>
   );
 }

@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 const createdAt = () => integer("created_at", { mode: "timestamp_ms" }).notNull();
 
@@ -40,6 +40,14 @@ export const chats = sqliteTable("chats", {
   additions: integer("additions").notNull().default(0),
   deletions: integer("deletions").notNull().default(0),
   groupId: text("group_id"), // parallel attempts share one
+  scheduleId: text("schedule_id"), // the schedule whose run created it
+  issueUrl: text("issue_url"), // started from a GitHub issue: the PR links back to it
+  forkedFrom: text("forked_from"), // "<chatId>@<sha>" of the checkpoint it was forked from
+  prUrl: text("pr_url"),
+  // Totals from opencode's assistant messages, as the box reports them when a run ends.
+  costUsd: real("cost_usd").notNull().default(0),
+  tokensIn: integer("tokens_in").notNull().default(0),
+  tokensOut: integer("tokens_out").notNull().default(0),
   muted: integer("muted", { mode: "boolean" }).notNull().default(false),
   archivedAt: integer("archived_at", { mode: "timestamp_ms" }),
   // One outbox delivery per chat at a time, across isolates; expires if its holder dies.
@@ -94,7 +102,27 @@ export const schedules = sqliteTable("schedules", {
   nextRunAt: integer("next_run_at", { mode: "timestamp_ms" }),
   lastRunAt: integer("last_run_at", { mode: "timestamp_ms" }),
   createdAt: createdAt(),
-});
+}, (t) => [index("schedules_due").on(t.paused, t.nextRunAt)]);
+
+/** One row per schedule firing; the unique slot makes a firing happen once even if two crons overlap. */
+export const scheduleRuns = sqliteTable("schedule_runs", {
+  id: text("id").primaryKey(),
+  scheduleId: text("schedule_id").notNull().references(() => schedules.id),
+  scheduledFor: integer("scheduled_for", { mode: "timestamp_ms" }).notNull(),
+  chatId: text("chat_id"),
+  promptId: text("prompt_id"),
+  error: text("error"),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex("schedule_runs_slot").on(t.scheduleId, t.scheduledFor)]);
+
+/** Cost and tokens per user per UTC day (YYYY-MM-DD), added to as runs end. */
+export const usageDaily = sqliteTable("usage_daily", {
+  userId: text("user_id").notNull().references(() => users.id),
+  day: text("day").notNull(),
+  costUsd: real("cost_usd").notNull().default(0),
+  tokensIn: integer("tokens_in").notNull().default(0),
+  tokensOut: integer("tokens_out").notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.userId, t.day] })]);
 
 export const boxes = sqliteTable("boxes", {
   id: text("id").primaryKey(),

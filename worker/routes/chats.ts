@@ -1,10 +1,10 @@
 import { and, asc, desc, eq, isNotNull, isNull } from "drizzle-orm";
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import { z } from "zod";
 import { ApiError, conflict } from "../../lib/api-error.ts";
 import { modelSchema, promptFilesSchema, promptTextSchema } from "../../lib/prompt-input.ts";
 import { validate } from "../../lib/validate.ts";
-import { chatBranch, chatIdSchema, promptIdSchema, refSchema, repoSchema } from "../../lib/names.ts";
+import { chatIdSchema, promptIdSchema, refSchema, repoSchema } from "../../lib/names.ts";
 import { background } from "../background.ts";
 import { boxClient } from "../box/client.ts";
 import type { AppEnv } from "../context.ts";
@@ -13,7 +13,7 @@ import { deliverChat } from "../chats/outbox.ts";
 import { chatView, promptView } from "../chats/views.ts";
 import { ownChat } from "../chats/own-chat.ts";
 import { ulid } from "../../lib/ulid.ts";
-import { touchRecentRepo } from "./repos.ts";
+import { createChat, titleFrom } from "../chats/create-chat.ts";
 import { chatActionRoutes } from "./chat-actions.ts";
 import { syncStatusesFromBox } from "../chats/status-sync.ts";
 
@@ -31,33 +31,9 @@ const patchBody = z.object({ title: z.string().trim().min(1).max(200).optional()
 export const chatRoutes = new Hono<AppEnv>()
   .post("/", validate("json", createBody), async (c) => {
     const input = c.req.valid("json");
-    const db = c.get("db");
-    const user = c.get("user");
-    // A retried send (same promptId) answers the chat the first one created.
-    const retried = input.prompt?.promptId ? await chatOfPrompt(c, input.prompt.promptId) : undefined;
-    if (retried) return c.json({ chat: chatView(retried) }, 200);
-    const now = new Date();
-    const id = ulid(now.getTime());
-    const insertChat = db.insert(chats).values({
-      id, userId: user.id, repo: input.repo, base: input.base ?? null, branch: chatBranch(id), model: input.model ?? null,
-      title: input.prompt ? titleFrom(input.prompt.text) : null, status: "queued", createdAt: now, lastActivityAt: now,
-    });
-    try {
-      if (input.prompt) {
-        const { promptId, text, files } = input.prompt;
-        const insertPrompt = db.insert(prompts).values({ id: promptId ?? ulid(), chatId: id, userId: user.id, text, model: input.model ?? null, files: files ?? null, state: "queued", createdAt: now });
-        await db.batch([insertChat, insertPrompt]); // both or neither: no chat without its first prompt
-      } else {
-        await insertChat;
-      }
-    } catch (err) {
-      const raced = input.prompt?.promptId ? await chatOfPrompt(c, input.prompt.promptId) : undefined;
-      if (raced) return c.json({ chat: chatView(raced) }, 200);
-      throw err;
-    }
-    await touchRecentRepo(db, user.id, input.repo);
-    background(c, deliverChat(db, boxClient(c.env, c.get("deps").boxFetch), id), `deliver ${id}`);
-    return c.json({ chat: chatView(await ownChat(db, user.id, id)) }, 201);
+    const { chat, created } = await createChat(c.get("db"), c.get("user").id, input);
+    if (created) background(c, deliverChat(c.get("db"), boxClient(c.env, c.get("deps").boxFetch), chat.id), `deliver ${chat.id}`);
+    return c.json({ chat: chatView(chat) }, created ? 201 : 200);
   })
   .get("/", validate("query", listQuery), async (c) => {
     const q = c.req.valid("query");
@@ -127,17 +103,3 @@ export const chatRoutes = new Hono<AppEnv>()
     return c.json({ prompts: rows.map(promptView) });
   })
   .route("/", chatActionRoutes);
-
-/** The chat a promptId already belongs to, if it is this user's; another user's promptId is a conflict. */
-async function chatOfPrompt(c: Context<AppEnv>, promptId: string) {
-  const prompt = await c.get("db").query.prompts.findFirst({ where: eq(prompts.id, promptId) });
-  if (!prompt) return undefined;
-  if (prompt.userId !== c.get("user").id) throw conflict(`prompt ${promptId} is taken`);
-  return ownChat(c.get("db"), c.get("user").id, prompt.chatId);
-}
-
-function titleFrom(text: string): string {
-  const line = text.trim().split("\n")[0]!;
-  return line.length > 80 ? `${line.slice(0, 77)}…` : line;
-}
-

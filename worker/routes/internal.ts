@@ -9,6 +9,7 @@ import type { AppEnv } from "../context.ts";
 import type { Db } from "../db/client.ts";
 import { chats, checkpoints } from "../db/schema.ts";
 import { deliverPending } from "../chats/outbox.ts";
+import { recordUsage } from "../chats/usage.ts";
 
 const MAX_BODY = 256 * 1024;
 const boxEvent = z.looseObject({
@@ -20,6 +21,7 @@ const boxEvent = z.looseObject({
   filesChanged: z.number().int().min(0).optional(),
   pushed: z.boolean().optional(),
   at: z.number().optional(),
+  usage: z.object({ cost: z.number().min(0), tokensIn: z.number().int().min(0), tokensOut: z.number().int().min(0) }).optional(),
 });
 
 /** Box → worker webhooks: HMAC-signed with BOX_TOKEN (lib/signature.ts); anything else is 401. */
@@ -55,6 +57,7 @@ export async function applyBoxEvent(db: Db, e: z.infer<typeof boxEvent>) {
   const now = new Date(e.at ?? Date.now());
   if (e.type === "chat.status" && e.status) {
     await db.update(chats).set({ status: e.status, error: e.error ?? null, needsYou: false, lastActivityAt: now }).where(eq(chats.id, e.chatId));
+    if (e.usage) await recordUsage(db, e.chatId, e.usage, now);
   }
   if (e.type === "permission.asked" || e.type === "question.asked") {
     await db.update(chats).set({ needsYou: true, lastActivityAt: now }).where(eq(chats.id, e.chatId));
