@@ -36,7 +36,8 @@ export default defineConfig({
       },
     }),
   ],
-  build: { outDir: "dist", emptyOutDir: true, target: "es2022" },
+  // OCWEB_UI_DIST: another output folder, so parallel test runs do not empty each other's build.
+  build: { outDir: process.env.OCWEB_UI_DIST ?? "dist", emptyOutDir: true, target: "es2022" },
   // `vite` (npm run dev:ui) proxies to the worker; keep Host so its same-origin check passes.
   server: { proxy: { "/api": { target: worker, ws: false }, "/auth": { target: worker } } },
 });

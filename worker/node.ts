@@ -22,9 +22,10 @@ export async function startWorkerOnNode(opts: { env: Env; port: number; host?: s
   const api = createApp({ db: () => db, clientIp: (c) => getConnInfo(c).remote.address, listLocalRepos, listLocalBranches });
   const app = new Hono<{ Bindings: Env }>();
   for (const prefix of ["/api/*", "/auth/*", "/internal/*"]) app.all(prefix, (c) => api.fetch(c.req.raw, c.env));
-  if (existsSync("ui/dist/index.html")) {
-    app.use("/*", serveStatic({ root: "ui/dist" }));
-    app.get("*", serveStatic({ path: "ui/dist/index.html" }));
+  const uiDir = process.env.OCWEB_UI_DIST ?? "ui/dist";
+  if (existsSync(path.join(uiDir, "index.html"))) {
+    app.use("/*", serveStatic({ root: uiDir }));
+    app.get("*", serveStatic({ path: path.join(uiDir, "index.html") }));
   } else {
     app.get("/", (c) => c.html(placeholderPage));
   }

@@ -5,7 +5,7 @@ import { Miniflare } from "miniflare";
 import { dbFrom } from "../../worker/db/client.ts";
 import { startSqld } from "./sqld.ts";
 
-const BUILD_DIR = path.resolve(".data/worker-build");
+const BUILD_DIR = path.resolve(process.env.OCWEB_WORKER_BUILD ?? ".data/worker-build");
 let built: Promise<string> | undefined;
 
 /**
