@@ -11,6 +11,7 @@ import { boxRoutes } from "./routes/box.ts";
 import { internalRoutes } from "./routes/internal.ts";
 import { pushRoutes } from "./routes/push.ts";
 import { scheduleRoutes } from "./routes/schedules.ts";
+import { usageRoutes } from "./routes/usage.ts";
 
 export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
@@ -42,7 +43,8 @@ export function createApp(deps: AppDeps) {
     .route("/api/chats", chatRoutes)
     .route("/api/box", boxRoutes)
     .route("/api/push", pushRoutes)
-    .route("/api/schedules", scheduleRoutes);
+    .route("/api/schedules", scheduleRoutes)
+    .route("/api/usage", usageRoutes);
   return routes;
 }
 

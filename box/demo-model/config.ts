@@ -1,5 +1,7 @@
 export const DEMO_PROVIDER_ID = "ocweb-demo";
 export const DEMO_MODEL_ID = "ocweb-demo/scripted";
+/** A second name for the same script: parallel attempts "with different models" in tests and the demo. */
+export const DEMO_MODEL_B_ID = "ocweb-demo/scripted-b";
 
 /** opencode config that points it at the scripted model. Callers add `permission` themselves. */
 export function demoModelConfig(baseURL: string) {
@@ -16,15 +18,21 @@ export function demoModelConfig(baseURL: string) {
         name: "ocweb demo",
         options: { baseURL, apiKey: "ocweb-demo" },
         models: {
-          scripted: {
-            name: "Scripted demo model",
-            tool_call: true,
-            reasoning: false,
-            attachment: false,
-            limit: { context: 128000, output: 4096 },
-          },
+          scripted: scriptedModel("Scripted demo model"),
+          "scripted-b": scriptedModel("Scripted demo model B"),
         },
       },
     },
+  };
+}
+
+function scriptedModel(name: string) {
+  return {
+    name,
+    tool_call: true,
+    reasoning: false,
+    attachment: true, // images from the phone reach the model as image_url parts
+    modalities: { input: ["text", "image"], output: ["text"] },
+    limit: { context: 128000, output: 4096 },
   };
 }

@@ -15,6 +15,7 @@ import { ownChat } from "../chats/own-chat.ts";
 import { ulid } from "../../lib/ulid.ts";
 import { createChat, titleFrom } from "../chats/create-chat.ts";
 import { chatActionRoutes } from "./chat-actions.ts";
+import { chatForkRoutes } from "./chat-fork.ts";
 import { syncStatusesFromBox } from "../chats/status-sync.ts";
 
 const promptInput = z.object({ promptId: promptIdSchema.optional(), text: promptTextSchema, model: modelSchema.optional(), files: promptFilesSchema.optional() });
@@ -102,4 +103,5 @@ export const chatRoutes = new Hono<AppEnv>()
     const rows = await c.get("db").select().from(prompts).where(eq(prompts.chatId, chat.id)).orderBy(asc(prompts.createdAt));
     return c.json({ prompts: rows.map(promptView) });
   })
-  .route("/", chatActionRoutes);
+  .route("/", chatActionRoutes)
+  .route("/", chatForkRoutes);
