@@ -1,5 +1,5 @@
 import { addWorktree, freshenNewWorktree, removeWorktree } from "../git/worktrees.ts";
-import { checkpoint as commitCheckpoint, isClean } from "../git/checkpoints.ts";
+import { checkpoint as commitCheckpoint, isClean, listCheckpoints } from "../git/checkpoints.ts";
 import { diffAgainstBase } from "../git/diff.ts";
 import { conflict, notFound } from "../../lib/api-error.ts";
 import { chatBranch } from "../names.ts";
@@ -43,17 +43,18 @@ export class ChatService {
   }
 
   /** Idempotent on chatId: the same request again answers the existing chat. */
-  create(input: { chatId: string; repo: string; base?: string }): Promise<{ created: boolean; chat: Chat }> {
+  create(input: { chatId: string; repo: string; base?: string; fromCommit?: string }): Promise<{ created: boolean; chat: Chat }> {
     return this.deps.locks.run(input.chatId, async () => {
       const existing = await this.deps.store.get(input.chatId, { includeDeleted: true });
       if (existing) return { created: false, chat: this.sameChat(existing, input) };
 
       const { cache } = this.deps;
-      const fetched = (await cache.has(input.repo)) ? cache.ensure(input.repo) : Promise.resolve();
+      // A fork starts at a commit already in the cache: nothing to fetch, nothing to move it to.
+      const fetched = !input.fromCommit && (await cache.has(input.repo)) ? cache.ensure(input.repo) : Promise.resolve();
       fetched.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
-      const forked = await addWorktree({ ...this.deps, repo: input.repo, chatId: input.chatId, base: input.base, fetch: false });
+      const forked = await addWorktree({ ...this.deps, ...input, fetch: false });
       const [wt, session] = await Promise.all([
-        freshenNewWorktree({ fetched, layout: this.deps.layout, repo: input.repo, info: forked }),
+        input.fromCommit ? forked : freshenNewWorktree({ fetched, layout: this.deps.layout, repo: input.repo, info: forked }),
         unwrap("create opencode session", this.deps.opencode().session.create({ directory: forked.worktree, title: `${input.repo} · ${chatBranch(input.chatId)}` })),
       ]);
       const setup = await hasSetupScript(wt.worktree);
@@ -105,6 +106,16 @@ export class ChatService {
       const last = await this.deps.ledger.lastSent(chatId);
       return this.checkpoint(chat, last?.input.text ?? "ocweb checkpoint");
     });
+  }
+
+  /** The chat branch's commits since its base, with their files; `pushed` as recorded when made. */
+  async checkpoints(chat: Chat) {
+    const [commits, rows] = await Promise.all([
+      listCheckpoints({ gitDir: this.deps.layout.repoCache(chat.repo), baseCommit: chat.baseCommit, head: `refs/heads/${chat.branch}` }),
+      this.deps.store.checkpoints(chat.chatId),
+    ]);
+    const pushed = new Map(rows.map((r) => [r.sha, r.pushed]));
+    return commits.map((c) => ({ ...c, pushed: pushed.get(c.sha) ?? false }));
   }
 
   async diff(chat: Chat) {

@@ -2,7 +2,7 @@ import { badRequest, conflict } from "../../lib/api-error.ts";
 import { errorText, gitAt, gitWith, identityEnv, isSha, redact, tryRaw, type GitAuth } from "./git.ts";
 
 export type CheckpointResult = { sha: string; filesChanged: number; pushed: boolean; pushError?: string };
-export type CheckpointEntry = { sha: string; message: string; filesChanged: number; createdAt: string };
+export type CheckpointEntry = { sha: string; message: string; files: string[]; filesChanged: number; createdAt: string };
 
 /** Commits everything in the worktree as ocweb on `branch`; null when there is nothing to commit. */
 export async function checkpoint(opts: {
@@ -49,26 +49,30 @@ export function commitMessage(message: string): string[] {
   return [`${first.slice(0, 71)}…`, body];
 }
 
-/** Commits on the worktree's branch after baseCommit, newest first. */
-export async function listCheckpoints(opts: { worktree: string; baseCommit: string }): Promise<CheckpointEntry[]> {
+/**
+ * Commits on `head` after baseCommit, newest first, with the files each one touched. `gitDir` may be
+ * the bare cache: it shares refs with every worktree, and it is still there when a worktree is gone.
+ */
+export async function listCheckpoints(opts: { gitDir: string; baseCommit: string; head: string }): Promise<CheckpointEntry[]> {
   if (!isSha(opts.baseCommit)) throw badRequest(`baseCommit must be a full sha`);
-  const out = await gitAt(opts.worktree).raw([
+  const out = await gitAt(opts.gitDir).raw([
     "log",
     "--first-parent",
     "-M",
     "--name-only",
     "-z",
     "--format=%x1e%H%x1f%cI%x1f%B%x1f",
-    `${opts.baseCommit}..HEAD`,
+    "--end-of-options",
+    `${opts.baseCommit}..${opts.head}`,
     "--",
   ]);
   return out
     .split("\x1e")
     .filter(Boolean)
     .map((record) => {
-      const [sha = "", createdAt = "", message = "", files = ""] = record.split("\x1f");
-      const filesChanged = files.split("\0").filter((f) => f.trim()).length;
-      return { sha, message: message.trim(), filesChanged, createdAt };
+      const [sha = "", createdAt = "", message = "", names = ""] = record.split("\x1f");
+      const files = names.split("\0").map((f) => f.trim()).filter(Boolean);
+      return { sha, message: message.trim(), files, filesChanged: files.length, createdAt };
     });
 }
 

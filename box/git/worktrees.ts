@@ -2,7 +2,7 @@ import { mkdir, rm, stat } from "node:fs/promises";
 import { badRequest, conflict } from "../../lib/api-error.ts";
 import { chatBranch, chatIdSchema, refSchema, type DataLayout } from "../names.ts";
 import type { CloneCache } from "./clone-cache.ts";
-import { gitAt, tryRaw } from "./git.ts";
+import { gitAt, isSha, tryRaw } from "./git.ts";
 
 export type WorktreeInfo = { branch: string; base: string; baseCommit: string; worktree: string };
 
@@ -17,11 +17,14 @@ export function addWorktree(opts: {
   base?: string;
   /** false: fork from the cached origin/<base> when the repo is cached; the caller refreshes with freshenNewWorktree. */
   fetch?: boolean;
+  /** Start the new branch at this commit (a checkpoint of another chat) instead of the base's tip. */
+  fromCommit?: string;
 }): Promise<WorktreeInfo> {
   if (!chatIdSchema.safeParse(opts.chatId).success) return Promise.reject(badRequest(`invalid chatId "${opts.chatId}"`));
   if (opts.base !== undefined && !refSchema.safeParse(opts.base).success) {
     return Promise.reject(badRequest(`invalid base "${opts.base}"`));
   }
+  if (opts.fromCommit !== undefined && !isSha(opts.fromCommit)) return Promise.reject(badRequest(`fromCommit must be a full sha`));
   const worktree = opts.layout.worktree(opts.repo, opts.chatId);
   const running = adding.get(worktree);
   if (running) return running;
@@ -30,7 +33,7 @@ export function addWorktree(opts: {
   return promise;
 }
 
-async function add(opts: { cache: CloneCache; layout: DataLayout; repo: string; chatId: string; base?: string; fetch?: boolean; worktree: string }) {
+async function add(opts: { cache: CloneCache; layout: DataLayout; repo: string; chatId: string; base?: string; fetch?: boolean; fromCommit?: string; worktree: string }) {
   const { cache, layout, repo, chatId, worktree } = opts;
   const branch = chatBranch(chatId);
   const existing = await exists(worktree);
@@ -61,9 +64,11 @@ async function add(opts: { cache: CloneCache; layout: DataLayout; repo: string; 
   }
   // After the cache was rebuilt, a pushed chat branch exists only upstream.
   const pushed = await resolve(bare, `refs/remotes/origin/${branch}`);
-  const start = pushed ?? baseSha;
+  const fork = opts.fromCommit && !pushed ? await resolve(bare, opts.fromCommit) : null;
+  if (opts.fromCommit && !pushed && !fork) throw badRequest(`commit ${opts.fromCommit} is not in ${repo}`);
+  const start = pushed ?? fork ?? baseSha;
   await addPruningOnce(bare, ["worktree", "add", "--quiet", "--no-track", "-b", branch, "--", worktree, start]);
-  const baseCommit = pushed ? await mergeBase(bare, branch, baseRef) : baseSha;
+  const baseCommit = pushed || fork ? await mergeBase(bare, branch, baseRef) : baseSha;
   return { branch, base, baseCommit, worktree };
 }
 

@@ -6,7 +6,12 @@ import type { BoxServices } from "../services.ts";
 import { modelSchema, promptFilesSchema, promptTextSchema } from "../../lib/prompt-input.ts";
 import { validate } from "../../lib/validate.ts";
 
-const createBody = z.object({ chatId: chatIdSchema, repo: repoSchema, base: refSchema.optional() });
+const createBody = z.object({
+  chatId: chatIdSchema,
+  repo: repoSchema,
+  base: refSchema.optional(),
+  fromCommit: z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, "fromCommit must be a full commit sha").optional(),
+});
 const idParam = z.object({ chatId: chatIdSchema });
 const promptBody = z.object({
   promptId: promptIdSchema,
@@ -54,10 +59,7 @@ export const chatRoutes = (box: BoxServices) =>
     })
     .get("/:chatId/checkpoints", validate("param", idParam), async (c) => {
       const chat = await box.chats.get(c.req.valid("param").chatId);
-      const rows = await box.store.checkpoints(chat.chatId);
-      return c.json({
-        checkpoints: rows.map((r) => ({ sha: r.sha, message: r.message, filesChanged: r.filesChanged, pushed: r.pushed, createdAt: new Date(r.createdAt).toISOString() })),
-      });
+      return c.json({ checkpoints: await box.chats.checkpoints(chat) });
     })
     .delete("/:chatId", validate("param", idParam), async (c) => {
       await box.chats.delete(c.req.valid("param").chatId);

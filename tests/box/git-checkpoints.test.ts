@@ -55,12 +55,13 @@ describe("checkpoint", () => {
     // A message that looks like options stays a message.
     const second = await checkpoint({ worktree, branch, message: "--amend" });
     expect(second).toMatchObject({ filesChanged: 1, pushed: false });
-    const list = await listCheckpoints({ worktree, baseCommit });
+    const list = await listCheckpoints({ gitDir: worktree, baseCommit, head: "HEAD" });
     expect(list.map((c) => c.sha)).toEqual([second?.sha, first?.sha]);
     expect(list.map((c) => c.message)).toEqual(["--amend", "Edit readme\n\nand more"]);
     expect(list.map((c) => c.filesChanged)).toEqual([1, 3]);
+    expect(list[0]?.files).toEqual(["second.txt"]);
     expect(list.every((c) => !Number.isNaN(Date.parse(c.createdAt)))).toBe(true);
-    expect(await listCheckpoints({ worktree, baseCommit: second?.sha ?? "" })).toEqual([]);
+    expect(await listCheckpoints({ gitDir: worktree, baseCommit: second?.sha ?? "", head: "HEAD" })).toEqual([]);
   });
 
   it("keeps the commit and reports pushError when the push is rejected", async () => {
@@ -85,7 +86,7 @@ describe("checkpoint", () => {
 
   it("rejects a baseCommit that is not a sha", async () => {
     const { worktree } = await setup();
-    await expect(listCheckpoints({ worktree, baseCommit: "--all" })).rejects.toMatchObject({ status: 400 });
+    await expect(listCheckpoints({ gitDir: worktree, baseCommit: "--all", head: "HEAD" })).rejects.toMatchObject({ status: 400 });
   });
 });
 
