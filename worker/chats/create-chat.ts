@@ -15,6 +15,8 @@ export type NewChat = {
   base?: string;
   model?: string;
   prompt?: { promptId?: string; text: string; files?: PromptFile[] };
+  /** Defaults to the first line of the prompt. */
+  title?: string;
   /** Where the chat came from: parallel attempts, a schedule's run, a GitHub issue, a checkpoint. */
   groupId?: string;
   scheduleId?: string;
@@ -33,7 +35,7 @@ export async function createChat(db: Db, userId: string, input: NewChat): Promis
   const id = ulid(now.getTime());
   const insertChat = db.insert(chats).values({
     id, userId, repo: input.repo, base: input.base ?? null, branch: chatBranch(id), model: input.model ?? null,
-    title: input.prompt ? titleFrom(input.prompt.text) : null, status: "queued", createdAt: now, lastActivityAt: now,
+    title: input.title ?? (input.prompt ? titleFrom(input.prompt.text) : null), status: "queued", createdAt: now, lastActivityAt: now,
     groupId: input.groupId ?? null, scheduleId: input.scheduleId ?? null, issueUrl: input.issueUrl ?? null, forkedFrom: input.forkedFrom ?? null,
   });
   try {

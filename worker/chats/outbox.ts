@@ -34,7 +34,9 @@ async function deliverOnce(db: Db, box: BoxClient, chatId: string): Promise<bool
   if (!chat || (chat.status === "error" && !chat.sessionId)) return false;
   if (!chat.sessionId) {
     try {
-      const made = await box.call<BoxChat>("POST", "/mgmt/chats", { chatId, repo: chat.repo, ...(chat.base ? { base: chat.base } : {}) }, CREATE_TIMEOUT_MS);
+      const fromCommit = chat.forkedFrom?.split("@")[1];
+      const body = { chatId, repo: chat.repo, ...(chat.base ? { base: chat.base } : {}), ...(fromCommit ? { fromCommit } : {}) };
+      const made = await box.call<BoxChat>("POST", "/mgmt/chats", body, CREATE_TIMEOUT_MS);
       // Written as compare-and-set all the same (a lease can expire): the row is filled once, and
       // status only leaves "queued" here; later statuses come from sends, webhooks and syncs.
       await db.batch([
