@@ -114,8 +114,12 @@ export class ChatService {
       listCheckpoints({ gitDir: this.deps.layout.repoCache(chat.repo), baseCommit: chat.baseCommit, head: `refs/heads/${chat.branch}` }),
       this.deps.store.checkpoints(chat.chatId),
     ]);
-    const pushed = new Map(rows.map((r) => [r.sha, r.pushed]));
-    return commits.map((c) => ({ ...c, pushed: pushed.get(c.sha) ?? false }));
+    // The box's own record has millisecond times (git's are whole seconds) and whether it was pushed.
+    const recorded = new Map(rows.map((r) => [r.sha, r]));
+    return commits.map((c) => {
+      const row = recorded.get(c.sha);
+      return { ...c, pushed: row?.pushed ?? false, createdAt: new Date(row?.createdAt ?? c.createdAt).toISOString() };
+    });
   }
 
   async diff(chat: Chat) {

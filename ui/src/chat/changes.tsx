@@ -1,13 +1,14 @@
+import { useNavigate } from "@solidjs/router";
 import { createResource, createSignal, For, Show } from "solid-js";
 import { api, json } from "../lib/api.ts";
 import { load, save } from "../lib/storage.ts";
 import { relativeTime } from "../lib/format.ts";
 import { now } from "../lib/media.ts";
 import { DiffView, splitPatch } from "./diff-view.tsx";
+import { type Checkpoint, fetchCheckpoints, forkAt } from "./fork.ts";
 
 type DiffFile = { path: string; status: string; additions: number; deletions: number };
 type Diff = { base: string; files: DiffFile[]; patch: string };
-type Checkpoint = { sha: string; message: string; filesChanged: number; pushed: boolean; createdAt: string };
 type Pr = { number: number; url: string };
 
 const STATUS_MARK: Record<string, string> = { added: "A", modified: "M", deleted: "D", renamed: "R" };
@@ -19,8 +20,7 @@ export function Changes(props: { chatId: string; title: string; onBox: boolean; 
     props.onFiles(d.files.length);
     return d;
   });
-  const [checkpoints] = createResource(() => (props.onBox ? props.version + 1 : false), () =>
-    json<{ checkpoints: Checkpoint[] }>(api.api.chats[":id"].checkpoints.$get({ param: { id: props.chatId } })));
+  const [checkpoints] = createResource(() => (props.onBox ? props.version + 1 : false), () => fetchCheckpoints(props.chatId));
   const [open, setOpen] = createSignal<Set<string>>(new Set());
   const patches = () => splitPatch(diff()?.patch ?? "");
   const toggle = (path: string) => setOpen((s) => {
@@ -64,22 +64,47 @@ export function Changes(props: { chatId: string; title: string; onBox: boolean; 
         <CreatePr chatId={props.chatId} title={props.title} files={diff()?.files ?? []} />
         <section aria-label="Checkpoints">
           <div class="section-head"><h2>Checkpoints</h2></div>
-          <Show when={checkpoints()?.checkpoints.length === 0}><p class="muted pad">None yet: one is made when a run ends.</p></Show>
+          <Show when={checkpoints()?.length === 0}><p class="muted pad">None yet: one is made when a run ends.</p></Show>
           <ol class="timeline">
-            <For each={checkpoints()?.checkpoints ?? []}>
-              {(cp) => (
-                <li>
-                  <div class="cp-message">{cp.message || "Checkpoint"}</div>
-                  <div class="muted small">
-                    <code>{cp.sha.slice(0, 7)}</code> · {cp.filesChanged} file{cp.filesChanged === 1 ? "" : "s"} · {relativeTime(cp.createdAt, now())}{cp.pushed ? " · pushed" : ""}
-                  </div>
-                </li>
-              )}
-            </For>
+            <For each={checkpoints() ?? []}>{(cp) => <CheckpointItem chatId={props.chatId} cp={cp} />}</For>
           </ol>
         </section>
       </Show>
     </div>
+  );
+}
+
+/** One checkpoint: its message and files on tap, and a new chat forked from it. */
+function CheckpointItem(props: { chatId: string; cp: Checkpoint }) {
+  const navigate = useNavigate();
+  const [open, setOpen] = createSignal(false);
+  const [forking, setForking] = createSignal(false);
+  const [error, setError] = createSignal<string>();
+  const fork = async () => {
+    setForking(true);
+    setError(undefined);
+    try {
+      navigate(`/chats/${await forkAt(props.chatId, props.cp.sha)}`);
+    } catch (err) {
+      setError((err as Error).message);
+      setForking(false);
+    }
+  };
+  const n = () => props.cp.files.length;
+  return (
+    <li class="checkpoint">
+      <button type="button" class="cp-row" aria-expanded={open()} onClick={() => setOpen(!open())}>
+        <div class="cp-message">{props.cp.message || "Checkpoint"}</div>
+        <div class="muted small">
+          <code>{props.cp.sha.slice(0, 7)}</code> · {n()} file{n() === 1 ? "" : "s"} · {relativeTime(props.cp.createdAt, now())}{props.cp.pushed ? " · pushed" : ""}
+        </div>
+      </button>
+      <Show when={open()}>
+        <ul class="cp-files"><For each={props.cp.files}>{(f) => <li><code>{f}</code></li>}</For></ul>
+        <button type="button" class="fork" disabled={forking()} onClick={fork}>{forking() ? "Forking…" : "Fork a new chat from here"}</button>
+        <Show when={error()}>{(e) => <p class="error-text" role="alert">{e()}</p>}</Show>
+      </Show>
+    </li>
   );
 }
 

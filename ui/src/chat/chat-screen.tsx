@@ -1,4 +1,4 @@
-import { useParams, useSearchParams } from "@solidjs/router";
+import { useNavigate, useParams, useSearchParams } from "@solidjs/router";
 import { createEffect, createMemo, createSignal, on, onCleanup, onMount, Show } from "solid-js";
 import { api, json } from "../lib/api.ts";
 import { chipOf } from "../lib/format.ts";
@@ -6,6 +6,7 @@ import { online } from "../lib/media.ts";
 import { Changes } from "./changes.tsx";
 import { createChatSession } from "./chat-session.ts";
 import { Composer } from "./composer.tsx";
+import { checkpointAfter, fetchCheckpoints, forkAt } from "./fork.ts";
 import { NeedsYou } from "./needs-you.tsx";
 import { Todos } from "./todos.tsx";
 import { TranscriptView } from "./transcript-view.tsx";
@@ -71,6 +72,14 @@ function ChatView(props: { chatId: string }) {
   const countChanges = () =>
     json<{ files: unknown[] }>(api.api.chats[":id"].diff.$get({ param: { id: props.chatId } })).then((d) => setFilesSeen(d.files.length), () => undefined);
   const reconnecting = () => !online() || session.streamState() === "down";
+  const navigate = useNavigate();
+  // The files as that message's run left them, in a chat of their own.
+  const forkFromMessage = async (messageId: string) => {
+    const turns = t().messages.filter((m) => m.info.role === "user").map((m) => ({ id: m.id, created: m.info.time.created }));
+    const cp = checkpointAfter(turns, messageId, await fetchCheckpoints(props.chatId));
+    if (!cp) throw new Error("Nothing to fork yet: no files had changed by then.");
+    navigate(`/chats/${await forkAt(props.chatId, cp.sha)}`);
+  };
   let root: HTMLDivElement | undefined;
 
   onMount(() => root && fitVisualViewport(root));
@@ -100,6 +109,9 @@ function ChatView(props: { chatId: string }) {
           <Show when={filesChanged() > 0}><span class="count">{filesChanged()}</span></Show>
         </button>
       </nav>
+      <Show when={session.chat()?.forkedFrom?.split("@")}>
+        {(from) => <p class="forked-from muted small">Forked from <a href={`/chats/${from()[0]}`}>another chat</a> at <code>{from()[1]?.slice(0, 7)}</code></p>}
+      </Show>
       <Show when={reconnecting()}>
         <div class="reconnecting" role="status">reconnecting…</div>
       </Show>
@@ -115,7 +127,7 @@ function ChatView(props: { chatId: string }) {
         </div>
       }>
         <Show when={busy()}><Todos todos={t().todos} /></Show>
-        <TranscriptView session={session} root={session.chat()?.directory} />
+        <TranscriptView session={session} root={session.chat()?.directory} fork={session.chat()?.sessionId ? forkFromMessage : undefined} />
       </Show>
       <NeedsYou session={session} root={session.chat()?.directory} />
       <Show when={tab() === "chat"}>

@@ -4,25 +4,41 @@ import { renderMarkdown } from "./markdown.ts";
 import { summarizeTool, toolDetails } from "./tool-summary.ts";
 import type { Entry } from "./transcript.ts";
 
-type Ctx = { root?: string };
+type Ctx = { root?: string; fork?: (messageId: string) => Promise<void> };
 
 export function MessageView(props: { entry: Entry; ctx: Ctx }) {
   return (
     <Show when={props.entry.info.role === "user"} fallback={<AgentMessage entry={props.entry} ctx={props.ctx} />}>
-      <UserMessage entry={props.entry} />
+      <UserMessage entry={props.entry} fork={props.ctx.fork} />
     </Show>
   );
 }
 
-function UserMessage(props: { entry: Entry }) {
+function UserMessage(props: { entry: Entry; fork?: Ctx["fork"] }) {
   const text = () => props.entry.parts.filter((p): p is TextPart => p.type === "text" && !p.synthetic).map((p) => p.text).join("\n\n");
   const files = () => props.entry.parts.filter((p) => p.type === "file");
+  const [actions, setActions] = createSignal(false);
+  const [state, setState] = createSignal<string>();
+  const fork = async () => {
+    setState("Forking…");
+    try {
+      await props.fork!(props.entry.id);
+    } catch (err) {
+      setState((err as Error).message);
+    }
+  };
   return (
     <div class="msg user" data-message-id={props.entry.id}>
-      <div class="bubble">
+      <div class="bubble" onClick={() => props.fork && setActions(!actions())}>
         {text()}
         <For each={files()}>{(f) => <div class="attachment">📎 {f.type === "file" ? (f.filename ?? f.mime) : ""}</div>}</For>
       </div>
+      <Show when={actions()}>
+        <div class="msg-actions">
+          <button type="button" disabled={state() === "Forking…"} onClick={fork}>Fork a new chat from here</button>
+          <Show when={state()}>{(s) => <span class="muted small" role="status">{s()}</span>}</Show>
+        </div>
+      </Show>
     </div>
   );
 }

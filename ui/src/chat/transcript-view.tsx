@@ -22,7 +22,7 @@ function pendingPrompts(session: ChatSession): Pending[] {
 }
 
 /** The scrolling transcript: the last ~50 messages, older ones on scroll-up, pinned to the bottom while you read the end. */
-export function TranscriptView(props: { session: ChatSession; root?: string }) {
+export function TranscriptView(props: { session: ChatSession; root?: string; fork?: (messageId: string) => Promise<void> }) {
   const [limit, setLimit] = createSignal(WINDOW);
   const [loadingOlder, setLoadingOlder] = createSignal(false);
   const messages = () => props.session.transcript.messages;
@@ -90,7 +90,7 @@ export function TranscriptView(props: { session: ChatSession; root?: string }) {
         <Show when={!props.session.transcript.loaded && messages().length === 0}>
           <p class="empty muted" role="status">{props.session.chat()?.sessionId ? "Loading the conversation…" : "Waiting for the box to set up this chat…"}</p>
         </Show>
-        <For each={visible()}>{(entry) => <MessageView entry={entry} ctx={{ root: props.root }} />}</For>
+        <For each={visible()}>{(entry) => <MessageView entry={entry} ctx={{ root: props.root, fork: props.fork }} />}</For>
         <For each={pending()}>
           {(p) => (
             <div class="msg user pending" data-prompt-id={p.id}>
