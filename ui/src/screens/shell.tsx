@@ -27,7 +27,7 @@ export function Shell(props: RouteSectionProps) {
   );
 }
 
-const TITLES: Record<string, string> = { "/": "Chats", "/new": "New chat", "/box": "Your box", "/settings": "Settings" };
+const TITLES: Record<string, string> = { "/": "Chats", "/new": "New chat", "/box": "Your box", "/settings": "Settings", "/schedules": "Schedules" };
 
 function Frame(props: { children?: JSX.Element }) {
   const location = useLocation();
@@ -45,6 +45,9 @@ function Frame(props: { children?: JSX.Element }) {
           <h1 class="topbar-title">{title()}</h1>
         </Show>
         <span class="spacer" />
+        <a class="icon-button" href="/schedules" aria-label="Schedules" title="Schedules" aria-current={location.pathname === "/schedules" ? "page" : undefined}>
+          <Icon path="M12 7v5l3 2M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z" />
+        </a>
         <a class="icon-button" href="/box" aria-label="Your box" title="Your box" aria-current={location.pathname === "/box" ? "page" : undefined}>
           <Icon path="M4 4h16a1 1 0 0 1 1 1v5a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V5a1 1 0 0 1 1-1zM4 13h16a1 1 0 0 1 1 1v5a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1v-5a1 1 0 0 1 1-1zM7 7.5h.01M7 16.5h.01" />
         </a>
