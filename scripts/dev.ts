@@ -16,6 +16,16 @@ const secret = (name: string) => {
   return readFileSync(file, "utf8").trim();
 };
 
+/** A VAPID key pair for Web Push, made once (a P-256 private JWK, the format VAPID_PRIVATE_KEY takes). */
+const vapidKey = async () => {
+  const file = path.join(root, "dev-vapid.jwk.json");
+  if (!existsSync(file)) {
+    const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
+    writeFileSync(file, JSON.stringify(await crypto.subtle.exportKey("jwk", pair.privateKey)), { mode: 0o600 });
+  }
+  return readFileSync(file, "utf8").trim();
+};
+
 const port = Number(process.env.PORT ?? 8787);
 const workerUrl = `http://127.0.0.1:${port}`;
 const boxToken = process.env.BOX_TOKEN ?? secret("dev-box-token");
@@ -48,6 +58,9 @@ const worker = await startWorkerOnNode({
     ALLOWED_GITHUB_USERS: process.env.ALLOWED_GITHUB_USERS,
     GITHUB_API_URL: process.env.GITHUB_API_URL,
     GITHUB_OAUTH_URL: process.env.GITHUB_OAUTH_URL,
+    VAPID_PRIVATE_KEY: process.env.VAPID_PRIVATE_KEY ?? (await vapidKey()),
+    VAPID_PUBLIC_KEY: process.env.VAPID_PRIVATE_KEY ? process.env.VAPID_PUBLIC_KEY : undefined,
+    VAPID_SUBJECT: process.env.VAPID_SUBJECT,
   },
 });
 closeOnSignals(async () => {
@@ -62,5 +75,6 @@ ocweb dev is up →  ${worker.url}   (sign in locally at ${worker.url}/auth/dev)
   worker    ${worker.url}  (local libsql file .data/worker.db, local sign-in on)
   box       ${box.url}  (opencode ${box.box.supervisor.version} on loopback)
   model     ${boxEnv.demoModel ? "scripted demo model (no API key set)" : "from your API keys"}
+  push      Web Push on, VAPID keys ${process.env.VAPID_PRIVATE_KEY ? "from VAPID_PRIVATE_KEY" : "in .data/dev-vapid.jwk.json"}
   repos     ${gitBaseUrl}${gitBaseUrl.startsWith("file://") ? "  (try demo/hello)" : ""}
 `);

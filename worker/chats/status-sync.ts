@@ -4,6 +4,7 @@ import { background } from "../background.ts";
 import { boxClient } from "../box/client.ts";
 import type { AppEnv } from "../context.ts";
 import { chats } from "../db/schema.ts";
+import { notifyChat, statusNoticeKind } from "../push/notify.ts";
 import { deliverPending } from "./outbox.ts";
 
 type BoxChatStatus = { chatId: string; status: string; error?: string };
@@ -27,9 +28,13 @@ export async function syncStatusesFromBox(c: Context<AppEnv>): Promise<"ok" | "u
   for (const row of mine) {
     const b = known.get(row.id);
     if (!b || b.status === row.status) continue;
-    await db.update(chats)
+    const [moved] = await db.update(chats)
       .set({ status: b.status, error: b.error ?? null, ...(b.status === "busy" ? {} : { needsYou: false }) })
-      .where(and(eq(chats.id, row.id), eq(chats.status, row.status)));
+      .where(and(eq(chats.id, row.id), eq(chats.status, row.status)))
+      .returning();
+    // A missed webhook's push: the compare-and-set above and the webhook's own make exactly one of them send it.
+    const kind = moved ? statusNoticeKind(row.status, b.status) : undefined;
+    if (moved && kind && !moved.muted) background(c, notifyChat(db, c.env, { kind, chat: moved }), `push ${kind} ${row.id}`);
   }
   background(c, deliverPending(db, box, { userId }), "outbox");
   return "ok";

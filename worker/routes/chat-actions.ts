@@ -4,11 +4,13 @@ import { z } from "zod";
 import { badRequest } from "../../lib/api-error.ts";
 import { validate } from "../../lib/validate.ts";
 import { chatIdSchema } from "../../lib/names.ts";
+import { background } from "../background.ts";
 import { boxClient } from "../box/client.ts";
 import type { AppEnv } from "../context.ts";
 import { chats } from "../db/schema.ts";
 import { ownChat } from "../chats/own-chat.ts";
 import { githubClient, githubTokenFor } from "../github/client.ts";
+import { notifyChat } from "../push/notify.ts";
 
 const idParam = z.object({ id: chatIdSchema });
 const prBody = z.object({ title: z.string().trim().min(1).max(250).optional(), body: z.string().max(60_000).optional(), draft: z.boolean().default(true) });
@@ -45,11 +47,19 @@ export const chatActionRoutes = new Hono<AppEnv>()
       head: chat.branch,
       base: chat.base ?? "main",
       title: input.title ?? chat.title ?? `ocweb: ${chat.branch}`,
-      body: input.body ?? `Opened from ocweb chat ${chat.id}.`,
+      body: bodyWithIssueLink(input.body ?? `Opened from ocweb chat ${chat.id}.`, chat.issueUrl),
       draft: input.draft,
     });
+    const [row] = await c.get("db").update(chats).set({ prUrl: pr.url }).where(eq(chats.id, chat.id)).returning();
+    if (row && !row.muted) background(c, notifyChat(c.get("db"), c.env, { kind: "pr", chat: row, detail: `#${pr.number}` }), `push pr ${chat.id}`);
     return c.json({ pr }, 201);
   });
+
+/** A chat started from an issue links back to it; GitHub closes the issue when the PR merges. */
+function bodyWithIssueLink(body: string, issueUrl: string | null): string {
+  if (!issueUrl || body.includes(issueUrl)) return body;
+  return `${body}\n\nCloses ${issueUrl}`;
+}
 
 async function onBox(c: Context<AppEnv>, id: string) {
   const chat = await ownChat(c.get("db"), c.get("user").id, id);

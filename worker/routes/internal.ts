@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, ne, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import { ApiError } from "../../lib/api-error.ts";
@@ -10,6 +10,7 @@ import type { Db } from "../db/client.ts";
 import { chats, checkpoints } from "../db/schema.ts";
 import { deliverPending } from "../chats/outbox.ts";
 import { recordUsage } from "../chats/usage.ts";
+import { needsYouDetail, notifyChat, statusRule, type ChatNotice } from "../push/notify.ts";
 
 const MAX_BODY = 256 * 1024;
 const boxEvent = z.looseObject({
@@ -36,7 +37,8 @@ export const internalRoutes = new Hono<AppEnv>()
   .post("/events", async (c) => {
     const parsed = boxEvent.safeParse(parseJson(await c.req.text()));
     if (!parsed.success) throw new ApiError(400, "bad_request", "not a box event");
-    await applyBoxEvent(c.get("db"), parsed.data);
+    const notice = await applyBoxEvent(c.get("db"), parsed.data);
+    if (notice && !notice.chat.muted) background(c, notifyChat(c.get("db"), c.env, notice), `push ${notice.kind} ${notice.chat.id}`);
     return c.body(null, 204);
   })
   .post("/hello", async (c) => {
@@ -52,15 +54,26 @@ function parseJson(text: string): unknown {
   }
 }
 
-export async function applyBoxEvent(db: Db, e: z.infer<typeof boxEvent>) {
+/**
+ * Writes what the box reports; answers the push it is worth, if any. Status and needs-you changes are
+ * compare-and-set, so of two deliveries of one change (a retried webhook, the list sync) one notifies.
+ */
+export async function applyBoxEvent(db: Db, e: z.infer<typeof boxEvent>): Promise<ChatNotice | undefined> {
   if (!e.chatId) return;
   const now = new Date(e.at ?? Date.now());
   if (e.type === "chat.status" && e.status) {
-    await db.update(chats).set({ status: e.status, error: e.error ?? null, needsYou: false, lastActivityAt: now }).where(eq(chats.id, e.chatId));
+    const set = { status: e.status, error: e.error ?? null, needsYou: false, lastActivityAt: now };
+    const rule = statusRule(e.status);
+    const from = rule?.onlyFrom ? eq(chats.status, rule.onlyFrom) : ne(chats.status, e.status);
+    const [moved] = rule ? await db.update(chats).set(set).where(and(eq(chats.id, e.chatId), from)).returning() : [];
+    if (!moved) await db.update(chats).set(set).where(eq(chats.id, e.chatId));
     if (e.usage) await recordUsage(db, e.chatId, e.usage, now);
+    return moved && rule ? { kind: rule.kind, chat: moved } : undefined;
   }
   if (e.type === "permission.asked" || e.type === "question.asked") {
-    await db.update(chats).set({ needsYou: true, lastActivityAt: now }).where(eq(chats.id, e.chatId));
+    const [asked] = await db.update(chats).set({ needsYou: true, lastActivityAt: now }).where(and(eq(chats.id, e.chatId), eq(chats.needsYou, false))).returning();
+    if (asked) return { kind: "needs_you", chat: asked, detail: needsYouDetail(e.type, e.request) };
+    await db.update(chats).set({ lastActivityAt: now }).where(eq(chats.id, e.chatId));
   }
   if (e.type === "chat.checkpoint" && e.sha) {
     const chat = await db.query.chats.findFirst({ where: eq(chats.id, e.chatId) });
@@ -68,4 +81,5 @@ export async function applyBoxEvent(db: Db, e: z.infer<typeof boxEvent>) {
     await db.insert(checkpoints).values({ sha: e.sha, chatId: e.chatId, message: "", filesChanged: e.filesChanged ?? 0, pushed: e.pushed ?? false, createdAt: now }).onConflictDoNothing();
     await db.update(chats).set({ lastActivityAt: now, filesChanged: sql`max(${chats.filesChanged}, ${e.filesChanged ?? 0})` }).where(eq(chats.id, e.chatId));
   }
+  return undefined;
 }
