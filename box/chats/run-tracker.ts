@@ -1,3 +1,5 @@
+import type { Session } from "@opencode-ai/sdk/v2/client";
+import type { ChatUsage } from "../events/bus.ts";
 import type { ChatService } from "./chat-service.ts";
 import type { ChatDeps } from "./deps.ts";
 import { unwrap } from "./opencode-call.ts";
@@ -72,10 +74,12 @@ export class RunTracker {
         this.deps.runStarts.started(chatId);
         const last = await this.deps.ledger.lastSent(chatId);
         await this.chats.checkpoint(chat, last?.input.text ?? "ocweb checkpoint").catch((err) => this.deps.log(`checkpoint ${chatId}: ${(err as Error).message}`));
+        // Read before the status changes: whoever sees the chat idle can count on its event being out.
+        const usage = await this.usage(chat.sessionId);
         const error = this.runErrors.get(chatId) ?? null;
         this.runErrors.delete(chatId);
         await this.deps.store.setStatus(chatId, error ? "error" : "idle", error);
-        this.deps.bus.publish({ type: "chat.status", chatId, status: error ? "error" : "idle", ...(error ? { error } : {}) });
+        this.deps.bus.publish({ type: "chat.status", chatId, status: error ? "error" : "idle", ...(error ? { error } : {}), ...(usage ? { usage } : {}) });
       }
       await this.pump.pumpLocked(chatId);
     });
@@ -87,6 +91,15 @@ export class RunTracker {
     const statuses = await unwrap("session status", Promise.resolve().then(() => this.deps.opencode().session.status({ directory }))).catch(() => undefined);
     const status = statuses?.[sessionId];
     return status !== undefined && status.type !== "idle";
+  }
+
+  /**
+   * The session's totals as opencode keeps them on the session row (sums over its assistant messages,
+   * persisted, so right after a box or opencode restart too). One small read per finished run.
+   */
+  private async usage(sessionId: string): Promise<ChatUsage | undefined> {
+    const session = await unwrap("read session", Promise.resolve().then(() => this.deps.opencode().session.get({ sessionID: sessionId }))).catch(() => undefined);
+    return session ? usageOf(session) : undefined;
   }
 
   /**
@@ -119,4 +132,10 @@ export class RunTracker {
       this.deps.bus.publish({ type: "chat.status", chatId, status: "interrupted" });
     }
   }
+}
+
+function usageOf(session: Session): ChatUsage | undefined {
+  const t = session.tokens;
+  if (session.cost === undefined || !t) return undefined;
+  return { cost: session.cost, tokensIn: t.input + t.cache.read + t.cache.write, tokensOut: t.output + t.reasoning };
 }

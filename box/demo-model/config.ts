@@ -2,6 +2,8 @@ export const DEMO_PROVIDER_ID = "ocweb-demo";
 export const DEMO_MODEL_ID = "ocweb-demo/scripted";
 /** A second name for the same script: parallel attempts "with different models" in tests and the demo. */
 export const DEMO_MODEL_B_ID = "ocweb-demo/scripted-b";
+/** A made-up price in USD per million tokens, so the demo and the tests show a non-zero cost. */
+export const DEMO_PRICE = { input: 2, output: 10 };
 
 /** opencode config that points it at the scripted model. Callers add `permission` themselves. */
 export function demoModelConfig(baseURL: string) {
@@ -15,7 +17,7 @@ export function demoModelConfig(baseURL: string) {
     provider: {
       [DEMO_PROVIDER_ID]: {
         npm: "@ai-sdk/openai-compatible",
-        name: "ocweb demo",
+        name: "ocweb demo (fictional prices)",
         options: { baseURL, apiKey: "ocweb-demo" },
         models: {
           scripted: scriptedModel("Scripted demo model"),
@@ -34,5 +36,6 @@ function scriptedModel(name: string) {
     attachment: true, // images from the phone reach the model as image_url parts
     modalities: { input: ["text", "image"], output: ["text"] },
     limit: { context: 128000, output: 4096 },
+    cost: DEMO_PRICE,
   };
 }

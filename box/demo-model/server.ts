@@ -7,8 +7,12 @@ export type DemoModel = {
   baseURL: string;
   /** Every valid request body received, in order. */
   requests: ChatCompletionRequest[];
+  /** The usage reported for each of `requests` (same index). */
+  usages: Usage[];
   close(): Promise<void>;
 };
+
+export type Usage = { prompt_tokens: number; completion_tokens: number; total_tokens: number };
 
 const MODEL = "scripted";
 const MAX_BODY_BYTES = 20 * 1024 * 1024;
@@ -16,8 +20,9 @@ const MAX_BODY_BYTES = 20 * 1024 * 1024;
 export async function startDemoModel(opts: { port?: number; host?: string } = {}): Promise<DemoModel> {
   const host = opts.host ?? "127.0.0.1";
   const requests: ChatCompletionRequest[] = [];
+  const usages: Usage[] = [];
   const server = http.createServer((req, res) => {
-    route(req, res, requests).catch((err: unknown) => {
+    route(req, res, requests, usages).catch((err: unknown) => {
       if (res.headersSent) return void res.destroy();
       sendError(res, 500, "server_error", err instanceof Error ? err.message : String(err));
     });
@@ -31,6 +36,7 @@ export async function startDemoModel(opts: { port?: number; host?: string } = {}
   return {
     baseURL: `http://${urlHost}:${port}/v1`,
     requests,
+    usages,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -39,7 +45,7 @@ export async function startDemoModel(opts: { port?: number; host?: string } = {}
   };
 }
 
-async function route(req: http.IncomingMessage, res: http.ServerResponse, requests: ChatCompletionRequest[]) {
+async function route(req: http.IncomingMessage, res: http.ServerResponse, requests: ChatCompletionRequest[], usages: Usage[]) {
   const pathname = new URL(req.url ?? "/", "http://x").pathname.replace(/\/+$/, "");
   if (req.method === "GET" && pathname === "/v1/models") {
     return sendJson(res, 200, { object: "list", data: [{ id: MODEL, object: "model", created: 0, owned_by: "ocweb" }] });
@@ -60,9 +66,10 @@ async function route(req: http.IncomingMessage, res: http.ServerResponse, reques
     const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
     return sendError(res, 400, "invalid_request", issues);
   }
-  requests.push(parsed.data);
   const actions = answer(parsed.data);
   const usage = usageOf(raw, actions);
+  requests.push(parsed.data);
+  usages.push(usage);
   const id = `chatcmpl-${randomBytes(8).toString("hex")}`;
   if (parsed.data.stream) return stream(res, id, actions, usage);
   return complete(res, id, actions, usage);
@@ -117,7 +124,7 @@ async function complete(res: http.ServerResponse, id: string, actions: Action[],
 
 const finishOf = (actions: Action[]) => (actions.some((a) => a.type === "tool") ? "tool_calls" : "stop");
 
-function usageOf(raw: string, actions: Action[]) {
+function usageOf(raw: string, actions: Action[]): Usage {
   const out = actions.reduce((n, a) => n + (a.type === "text" ? a.text.length : a.type === "tool" ? JSON.stringify(a.args).length : 0), 0);
   const prompt = Math.ceil(raw.length / 4);
   const completion = Math.ceil(out / 4);

@@ -1,8 +1,15 @@
 import { EventEmitter } from "node:events";
 import type { ChatStatus } from "../chats/chat-store.ts";
 
+/**
+ * A chat's running totals: opencode's sums over the assistant messages of the chat's session.
+ * tokensIn = input + cache.read + cache.write (opencode's `input` leaves cached prompt tokens out);
+ * tokensOut = output + reasoning. cost is in USD at the model's configured prices.
+ */
+export type ChatUsage = { cost: number; tokensIn: number; tokensOut: number };
+
 export type BoxEventBody =
-  | { type: "chat.status"; chatId: string; status: ChatStatus; error?: string }
+  | { type: "chat.status"; chatId: string; status: ChatStatus; error?: string; usage?: ChatUsage }
   | { type: "chat.checkpoint"; chatId: string; sha: string; filesChanged: number; pushed: boolean }
   | { type: "chat.setup"; chatId: string; state: "ok" | "failed"; output: string }
   | { type: "prompt.sent"; chatId: string; promptId: string }

@@ -1,15 +1,39 @@
 import { useLocation } from "@solidjs/router";
-import { createMemo, createSignal, For, Show } from "solid-js";
+import type { InferResponseType } from "hono/client";
+import { createEffect, createMemo, createSignal, For, on, Show } from "solid-js";
+import { type UsageTotals, formatCost, formatTokens } from "../chat/usage-badge.tsx";
+import { api, json } from "../lib/api.ts";
 import { type Chat, chats, loaded } from "../lib/chats-store.ts";
 import { chipOf, diffLabel, relativeTime } from "../lib/format.ts";
 import { now, wide } from "../lib/media.ts";
 import { discardPending, pending, type PendingSend } from "../lib/pending-sends.ts";
+import { whenSignedOut } from "../lib/session.ts";
 import "./chat-list.css";
 
 type Filter = "needs_you" | "working" | "all";
 // Module state: the filters survive going into a chat and back.
 const [filter, setFilter] = createSignal<Filter>("all");
 const [repoFilter, setRepoFilter] = createSignal("");
+
+type UsageBody = InferResponseType<typeof api.api.usage.$get, 200>;
+const [today, setToday] = createSignal<UsageBody["today"]>();
+whenSignedOut(() => setToday(undefined));
+let todayLoad: "idle" | "loading" | "again" = "idle";
+
+/** Today's total (UTC day) from the worker; never awaited by the list, so it cannot delay a paint. */
+function loadToday() {
+  if (todayLoad !== "idle") return void (todayLoad = "again");
+  todayLoad = "loading";
+  json<UsageBody>(api.api.usage.$get({ query: { days: "1" } }))
+    .then((body) => setToday(body.today), () => undefined)
+    .finally(() => {
+      const again = todayLoad === "again";
+      todayLoad = "idle";
+      if (again) loadToday();
+    });
+}
+
+const costOf = (c: UsageTotals) => c.costUsd ?? 0;
 
 const matches = (c: Chat, f: Filter) => (f === "needs_you" ? c.needsYou : f === "working" ? c.status === "busy" || c.status === "queued" : true);
 
@@ -19,6 +43,8 @@ export function ChatListView() {
   const repos = createMemo(() => [...new Set(chats().map((c) => c.repo))].sort());
   const shown = createMemo(() => chats().filter((c) => !c.archived && matches(c, filter()) && (!repoFilter() || c.repo === repoFilter())));
   const count = (f: Filter) => chats().filter((c) => !c.archived && matches(c, f)).length;
+  // A chat's cost moved (or the list first painted): today's total has moved too.
+  createEffect(on(() => chats().reduce((n, c) => n + costOf(c), 0), loadToday));
   const FilterButton = (props: { value: Filter; label: string }) => (
     <button type="button" aria-pressed={filter() === props.value} onClick={() => setFilter(props.value)}>
       {props.label}
@@ -40,6 +66,11 @@ export function ChatListView() {
             <option value="">All repos</option>
             <For each={repos()}>{(r) => <option value={r}>{r}</option>}</For>
           </select>
+        </Show>
+        <Show when={today() && today()!.tokensIn + today()!.tokensOut > 0}>
+          <p class="today-usage" title="Cost and tokens of all your chats since midnight UTC">
+            Today <strong>{formatCost(today()!.costUsd)}</strong> · {formatTokens(today()!.tokensIn + today()!.tokensOut)} tokens
+          </p>
         </Show>
       </div>
       <div class="rows">
@@ -87,6 +118,9 @@ function ChatRow(props: { chat: Chat; active: boolean }) {
           </Show>
           <Show when={props.chat.status === "error" && props.chat.error}>
             <span class="row-error">{props.chat.error}</span>
+          </Show>
+          <Show when={costOf(props.chat) > 0}>
+            <span class="row-cost" title="Cost of this chat so far">{formatCost(costOf(props.chat))}</span>
           </Show>
         </span>
       </a>
