@@ -1,15 +1,24 @@
 import { createSignal } from "solid-js";
 import { api, ApiFailure, json } from "../lib/api.ts";
+import { storable, type Attachment } from "../lib/attachments.ts";
 import { newUlid } from "../lib/format.ts";
 import { load, save } from "../lib/storage.ts";
 
 /** A prompt typed in this chat that the worker has not accepted yet (kept in localStorage). */
-export type LocalPrompt = { promptId: string; text: string; createdAt: number; error?: string; refused?: boolean };
+export type LocalPrompt = { promptId: string; text: string; files?: Attachment[]; createdAt: number; error?: string; refused?: boolean };
 /** A prompt as the worker's outbox shows it. */
 export type ServerPrompt = { id: string; text: string; state: "queued" | "sent" | "failed"; error?: string; createdAt: string };
 
 export const loadDraft = (chatId: string) => load<string>(`chat.${chatId}.draft`) ?? "";
 export const saveDraft = (chatId: string, text: string) => save(`chat.${chatId}.draft`, text.trim() ? text : undefined);
+
+/** A prompt whose images were too big to keep across the reload waits for the user instead of going without them. */
+function restore(p: LocalPrompt & { filesDropped?: number }): LocalPrompt {
+  const { filesDropped, ...rest } = p;
+  if (!filesDropped) return rest;
+  const error = `${filesDropped === 1 ? "its image was" : `its ${filesDropped} images were`} too big to keep offline: Retry sends the text alone`;
+  return { ...rest, files: undefined, error, refused: true };
+}
 
 /**
  * Sends survive offline: a prompt is saved before the request goes out and retried (same promptId,
@@ -17,10 +26,10 @@ export const saveDraft = (chatId: string, text: string) => save(`chat.${chatId}.
  */
 export function createOutbox(chatId: string, onAccepted: (p: ServerPrompt) => void) {
   const key = `chat.${chatId}.outbox`;
-  const [items, setItems] = createSignal<LocalPrompt[]>(load<LocalPrompt[]>(key) ?? []);
+  const [items, setItems] = createSignal<LocalPrompt[]>((load<Array<LocalPrompt & { filesDropped?: number }>>(key) ?? []).map(restore));
   const update = (fn: (all: LocalPrompt[]) => LocalPrompt[]) => {
     const next = fn(items());
-    save(key, next.length ? next : undefined);
+    save(key, next.length ? storable(next) : undefined);
     setItems(next);
   };
   let flushing: Promise<void> | undefined;
@@ -28,7 +37,7 @@ export function createOutbox(chatId: string, onAccepted: (p: ServerPrompt) => vo
   async function deliver(p: LocalPrompt): Promise<void> {
     try {
       const res = await json<{ prompt: ServerPrompt }>(
-        api.api.chats[":id"].prompts.$post({ param: { id: chatId }, json: { promptId: p.promptId, text: p.text } }),
+        api.api.chats[":id"].prompts.$post({ param: { id: chatId }, json: { promptId: p.promptId, text: p.text, ...(p.files?.length ? { files: p.files } : {}) } }),
       );
       update((all) => all.filter((x) => x.promptId !== p.promptId));
       onAccepted(res.prompt);
@@ -55,8 +64,8 @@ export function createOutbox(chatId: string, onAccepted: (p: ServerPrompt) => vo
   return {
     items,
     flush,
-    send(text: string): Promise<void> {
-      const p: LocalPrompt = { promptId: newUlid(), text, createdAt: Date.now() };
+    send(text: string, files: Attachment[] = []): Promise<void> {
+      const p: LocalPrompt = { promptId: newUlid(), text, ...(files.length ? { files } : {}), createdAt: Date.now() };
       update((all) => [...all, p]);
       return flush();
     },

@@ -1,20 +1,24 @@
 import type { InferRequestType } from "hono/client";
 import { createSignal } from "solid-js";
 import { api, ApiFailure, json } from "./api.ts";
+import { storable, type Attachment } from "./attachments.ts";
 import { addChat, refreshChats, type Chat } from "./chats-store.ts";
 import { handleUnauthorized } from "./session.ts";
 import { load, save } from "./storage.ts";
 
 type CreateBody = InferRequestType<typeof api.api.chats.$post>["json"];
 /** A new chat the worker has not confirmed yet; kept until it has (or refuses it for good). */
-export type PendingSend = { promptId: string; repo: string; base?: string; model?: string; text: string; createdAt: string; error?: string };
+export type PendingSend = { promptId: string; repo: string; base?: string; model?: string; text: string; files?: Attachment[]; createdAt: string; error?: string };
 
-const [pending, setPending] = createSignal<PendingSend[]>(load<PendingSend[]>("pending") ?? []);
+// Images too big to keep across a reload: the send waits for the user rather than going without them.
+const restore = ({ filesDropped, ...p }: PendingSend & { filesDropped?: number }): PendingSend =>
+  filesDropped ? { ...p, files: undefined, error: p.error ?? "its images were too big to keep offline: discard it and attach them again" } : p;
+const [pending, setPending] = createSignal<PendingSend[]>((load<PendingSend[]>("pending") ?? []).map(restore));
 export { pending };
 
 function update(fn: (all: PendingSend[]) => PendingSend[]) {
   const next = fn(pending());
-  save("pending", next.length ? next : undefined);
+  save("pending", next.length ? storable(next) : undefined);
   setPending(next);
 }
 
@@ -27,7 +31,7 @@ export async function sendNewChat(input: Omit<PendingSend, "createdAt" | "error"
 async function deliver(promptId: string): Promise<{ chat: Chat } | { queued: true }> {
   const p = pending().find((x) => x.promptId === promptId);
   if (!p) return { queued: true };
-  const body: CreateBody = { repo: p.repo, prompt: { promptId: p.promptId, text: p.text }, ...(p.base ? { base: p.base } : {}), ...(p.model ? { model: p.model } : {}) };
+  const body: CreateBody = { repo: p.repo, prompt: { promptId: p.promptId, text: p.text, ...(p.files?.length ? { files: p.files } : {}) }, ...(p.base ? { base: p.base } : {}), ...(p.model ? { model: p.model } : {}) };
   try {
     const res = await json<{ chat: Chat }>(api.api.chats.$post({ json: body }));
     update((all) => all.filter((x) => x.promptId !== promptId));
