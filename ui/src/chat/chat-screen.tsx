@@ -10,6 +10,7 @@ import { checkpointAfter, fetchCheckpoints, forkAt } from "./fork.ts";
 import { NeedsYou } from "./needs-you.tsx";
 import { Todos } from "./todos.tsx";
 import { TranscriptView } from "./transcript-view.tsx";
+import { UsageBadge } from "./usage-badge.tsx";
 import "./chat.css";
 
 /** /chats/:id — one chat, remounted per id so each gets its own event stream. */
@@ -100,6 +101,7 @@ function ChatView(props: { chatId: string }) {
           <div class="chat-repo">{session.chat()?.repo ?? ""}</div>
           <h1 class="chat-title">{title()}</h1>
         </div>
+        <UsageBadge chat={session.chat()} messages={t().messages} />
         <Show when={chip()}>{(c) => <span class="chip" data-status={c().status}>{c().label}</span>}</Show>
       </header>
       <nav class="tabs" role="tablist" aria-label="Chat views">

@@ -31,7 +31,7 @@ function UserMessage(props: { entry: Entry; fork?: Ctx["fork"] }) {
     <div class="msg user" data-message-id={props.entry.id}>
       <div class="bubble" onClick={() => props.fork && setActions(!actions())}>
         {text()}
-        <For each={files()}>{(f) => <div class="attachment">📎 {f.type === "file" ? (f.filename ?? f.mime) : ""}</div>}</For>
+        <For each={files()}>{(f) => <FileChip part={f} />}</For>
       </div>
       <Show when={actions()}>
         <div class="msg-actions">
@@ -40,6 +40,17 @@ function UserMessage(props: { entry: Entry; fork?: Ctx["fork"] }) {
         </div>
       </Show>
     </div>
+  );
+}
+
+/** An image the user sent shows as a thumbnail (data: URLs only: nothing is fetched from elsewhere). */
+function FileChip(props: { part: Part }) {
+  const file = () => props.part as Part & { mime?: string; url?: string; filename?: string };
+  const image = () => file().mime?.startsWith("image/") && file().url?.startsWith("data:");
+  return (
+    <Show when={image()} fallback={<div class="attachment">{file().filename ?? file().mime ?? "file"}</div>}>
+      <img class="attachment-thumb" src={file().url} alt={file().filename ?? "image"} loading="lazy" />
+    </Show>
   );
 }
 
@@ -72,7 +83,7 @@ function PartView(props: { part: Part; done: boolean; ctx: Ctx }) {
         <ToolCard part={props.part as ToolPart} root={props.ctx.root} />
       </Match>
       <Match when={props.part.type === "file"}>
-        <div class="attachment">📎 {(props.part as { filename?: string }).filename ?? "file"}</div>
+        <FileChip part={props.part} />
       </Match>
       <Match when={props.part.type === "retry"}>
         <div class="note">retrying (attempt {(props.part as { attempt: number }).attempt})…</div>
