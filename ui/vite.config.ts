@@ -9,6 +9,10 @@ export default defineConfig({
   plugins: [
     solid(),
     VitePWA({
+      // Our own service worker (ui/src/sw.ts): the precache and navigation fallback, plus push and notification clicks.
+      strategies: "injectManifest",
+      srcDir: "src",
+      filename: "sw.ts",
       registerType: "prompt",
       injectRegister: false,
       manifest: {
@@ -27,13 +31,8 @@ export default defineConfig({
           { src: "/icon-512.png", sizes: "512x512", type: "image/png", purpose: "maskable" },
         ],
       },
-      workbox: {
-        // The shell only: API calls and event streams always go to the network.
-        globPatterns: ["**/*.{js,css,html,svg,png,webmanifest}"],
-        navigateFallback: "/index.html",
-        navigateFallbackDenylist: [/^\/api\//, /^\/auth\//, /^\/internal\//],
-        runtimeCaching: [],
-      },
+      // The shell only (what the build emits); sw.ts routes nothing else, so /api, /auth and streams stay on the network.
+      injectManifest: { globPatterns: ["**/*.{js,css,html,svg,png,webmanifest}"], rollupFormat: "iife" },
     }),
   ],
   // OCWEB_UI_DIST: another output folder, so parallel test runs do not empty each other's build.

@@ -11,6 +11,7 @@ import { NeedsYou } from "./needs-you.tsx";
 import { Todos } from "./todos.tsx";
 import { TranscriptView } from "./transcript-view.tsx";
 import { UsageBadge } from "./usage-badge.tsx";
+import { MuteToggle } from "./mute-toggle.tsx";
 import "./chat.css";
 
 /** /chats/:id — one chat, remounted per id so each gets its own event stream. */
@@ -103,6 +104,7 @@ function ChatView(props: { chatId: string }) {
         </div>
         <UsageBadge chat={session.chat()} messages={t().messages} />
         <Show when={chip()}>{(c) => <span class="chip" data-status={c().status}>{c().label}</span>}</Show>
+        <Show when={session.chat()}>{(c) => <MuteToggle chatId={props.chatId} muted={c().muted} />}</Show>
       </header>
       <nav class="tabs" role="tablist" aria-label="Chat views">
         <button type="button" role="tab" aria-selected={tab() === "chat"} onClick={() => setSearch({ tab: undefined }, { replace: true })}>Chat</button>
