@@ -12,5 +12,6 @@ const app = createApp({
 
 export default {
   fetch: app.fetch,
-  scheduled: (controller: ScheduledController, env: Env, ctx: ExecutionContext) => ctx.waitUntil(runScheduled(db(env), env)),
+  scheduled: (controller: ScheduledController, env: Env, ctx: ExecutionContext) =>
+    ctx.waitUntil(runScheduled(db(env), env, { now: new Date(controller.scheduledTime) })),
 } satisfies ExportedHandler<Env>;
