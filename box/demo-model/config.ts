@@ -1,7 +1,8 @@
 export const DEMO_PROVIDER_ID = "ocweb-demo";
 export const DEMO_MODEL_ID = "ocweb-demo/scripted";
-/** A second name for the same script: parallel attempts "with different models" in tests and the demo. */
-export const DEMO_MODEL_B_ID = "ocweb-demo/scripted-b";
+/** A second name for the same script (parallel attempts "with different models"). It sorts after
+ * "scripted", so opencode still names "scripted" the provider's default. */
+export const DEMO_MODEL_B_ID = "ocweb-demo/alt";
 /** A made-up price in USD per million tokens, so the demo and the tests show a non-zero cost. */
 export const DEMO_PRICE = { input: 2, output: 10 };
 
@@ -21,7 +22,7 @@ export function demoModelConfig(baseURL: string) {
         options: { baseURL, apiKey: "ocweb-demo" },
         models: {
           scripted: scriptedModel("Scripted demo model"),
-          "scripted-b": scriptedModel("Scripted demo model B"),
+          alt: scriptedModel("Scripted demo model (alt)"),
         },
       },
     },

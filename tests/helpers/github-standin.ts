@@ -5,18 +5,21 @@ import type { AddressInfo } from "node:net";
 export type StandinUser = { id: number; login: string; name?: string };
 export type StandinRepo = { full_name: string; private: boolean; default_branch: string; pushed_at: string };
 export type RecordedPull = { repo: string; login: string; number: number; head: string; base: string; title: string; body: string; draft: boolean };
+/** An issue of one repo; `pull_request: true` makes it a PR, which GitHub's issues API lists too. */
+export type StandinIssue = { number: number; title: string; body?: string | null; state?: "open" | "closed"; labels?: string[]; updated_at?: string; pull_request?: boolean };
 type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
 
 export const STANDIN_CLIENT_ID = "standin-client-id";
 export const STANDIN_CLIENT_SECRET = "standin-client-secret";
 
 /** GitHub's OAuth and REST wire format on one loopback server: set GITHUB_API_URL = GITHUB_OAUTH_URL = `url`. */
-export async function startGithubStandin(opts: { users?: StandinUser[]; repos?: Record<string, StandinRepo[]>; branches?: Record<string, string[]> } = {}) {
+export async function startGithubStandin(opts: { users?: StandinUser[]; repos?: Record<string, StandinRepo[]>; branches?: Record<string, string[]>; issues?: Record<string, StandinIssue[]> } = {}) {
   const users = opts.users ?? [{ id: 1001, login: "alice", name: "Alice A." }];
   const repos = opts.repos ?? {};
   const codes = new Map<string, string>(); // code -> login (single use)
   const tokens = new Map<string, string>(); // token -> login
   const pulls: RecordedPull[] = [];
+  const issues: Record<string, StandinIssue[]> = opts.issues ?? {}; // by full_name; the PRs opened here are listed too
   const authorizations: Array<Record<string, string>> = [];
   const state = { nextLogin: users[0]?.login, rateLimited: false };
 
@@ -25,6 +28,11 @@ export async function startGithubStandin(opts: { users?: StandinUser[]; repos?: 
   const reposOf = (login: string) => [...(repos[login] ?? [])].sort((a, b) => b.pushed_at.localeCompare(a.pushed_at));
   const findRepo = (login: string, full: string) => reposOf(login).find((r) => r.full_name.toLowerCase() === full.toLowerCase());
   const branchesOf = (repo: StandinRepo) => opts.branches?.[repo.full_name] ?? [repo.default_branch];
+  const issuesOf = (repo: string): Array<StandinIssue & { html_url: string }> => {
+    const opened = pulls.filter((p) => p.repo === repo).map((p) => ({ number: p.number, title: p.title, body: p.body, pull_request: true }));
+    return [...(issues[repo] ?? []), ...opened].map((i) => ({ ...i, html_url: `https://github.example/${repo}/${i.pull_request ? "pull" : "issues"}/${i.number}` }));
+  };
+  const nextNumber = (repo: string) => Math.max(0, ...issuesOf(repo).map((i) => i.number)) + 1;
   const sha = (text: string) => Buffer.from(text).toString("hex").padEnd(40, "0").slice(0, 40);
 
   /** GitHub's pagination: `page`/`per_page` (default 30, max 100) and a Link header with next/last/first/prev. */
@@ -76,22 +84,39 @@ export async function startGithubStandin(opts: { users?: StandinUser[]; repos?: 
       return { status: 200, body: { id: user.id, login: user.login, name: user.name ?? null, avatar_url: `https://avatars.example/${user.id}`, type: "User" } };
     }
     if (method === "GET" && url.pathname === "/user/repos") return paginate(url, reposOf(login));
-    const m = /^\/repos\/([^/]+)\/([^/]+)(\/branches|\/pulls)?$/.exec(url.pathname);
+    const m = /^\/repos\/([^/]+)\/([^/]+)(\/branches|\/pulls|\/issues)?$/.exec(url.pathname);
     const repo = m ? findRepo(login, `${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}`) : undefined;
     if (!m || !repo) return { status: 404, body: { message: "Not Found", documentation_url: "https://docs.github.com/rest" } };
     if (method === "GET" && !m[3]) return { status: 200, body: { ...repo, name: repo.full_name.split("/")[1], owner: { login: repo.full_name.split("/")[0] } } };
     if (method === "GET" && m[3] === "/branches") return paginate(url, branchesOf(repo).map((name) => ({ name, commit: { sha: sha(name) }, protected: false })));
+    if (method === "GET" && m[3] === "/issues") return paginate(url, listIssues(repo.full_name, url.searchParams));
     if (method === "POST" && m[3] === "/pulls") {
       const { head, base, title, body, draft } = json as Partial<Record<string, string>> & { draft?: boolean };
       if (!head || !base || !title) return { status: 422, body: { message: "Validation Failed", errors: [{ message: "head, base and title are required" }] } };
       if (pulls.some((p) => p.repo === repo.full_name && p.head === head)) {
         return { status: 422, body: { message: "Validation Failed", errors: [{ message: `A pull request already exists for ${head}.` }] } };
       }
-      const number = pulls.length + 1;
+      const number = nextNumber(repo.full_name);
       pulls.push({ repo: repo.full_name, login, number, head, base, title, body: body ?? "", draft: draft ?? false });
       return { status: 201, body: { number, html_url: `https://github.example/${repo.full_name}/pull/${number}`, draft: draft ?? false, state: "open" } };
     }
     return { status: 404, body: { message: "Not Found" } };
+  }
+
+  /** GitHub's filters: state (open|closed|all, default open), sort (created|updated), direction (default desc). */
+  function listIssues(repo: string, params: URLSearchParams) {
+    const state = params.get("state") ?? "open";
+    const sort = params.get("sort") === "updated" ? "updated_at" : "created_at";
+    const sign = params.get("direction") === "asc" ? 1 : -1;
+    const stamp = (i: StandinIssue) => i.updated_at ?? new Date(Date.UTC(2026, 0, 1) + i.number * 60_000).toISOString();
+    return issuesOf(repo)
+      .filter((i) => state === "all" || (i.state ?? "open") === state)
+      .sort((a, b) => sign * (sort === "updated_at" ? stamp(a).localeCompare(stamp(b)) : a.number - b.number))
+      .map((i) => ({
+        number: i.number, title: i.title, body: i.body ?? null, state: i.state ?? "open", html_url: i.html_url, updated_at: stamp(i), created_at: stamp(i),
+        labels: (i.labels ?? []).map((name) => ({ name, color: "ededed" })),
+        ...(i.pull_request ? { pull_request: { url: i.html_url.replace("https://github.example/", "https://api.github.example/repos/"), html_url: i.html_url } } : {}),
+      }));
   }
 
   async function handle(req: IncomingMessage): Promise<Reply> {
@@ -129,6 +154,8 @@ export async function startGithubStandin(opts: { users?: StandinUser[]; repos?: 
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     pulls,
+    /** Issues by repo full_name; change them between calls as a test needs. */
+    issues,
     authorizations,
     /** token -> login for every token handed out. */
     tokens,

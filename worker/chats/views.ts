@@ -20,13 +20,20 @@ export function chatView(c: ChatRow) {
     filesChanged: c.filesChanged,
     additions: c.additions,
     deletions: c.deletions,
+    // Where it came from and where it went.
     groupId: c.groupId ?? undefined,
+    issueUrl: c.issueUrl ?? undefined,
+    scheduleId: c.scheduleId ?? undefined,
+    forkedFrom: c.forkedFrom ?? undefined,
+    prUrl: c.prUrl ?? undefined,
     muted: c.muted,
     archived: c.archivedAt !== null,
     createdAt: c.createdAt.toISOString(),
     lastActivityAt: c.lastActivityAt.toISOString(),
   };
 }
+
+export type ChatView = ReturnType<typeof chatView>;
 
 export function promptView(p: PromptRow) {
   return {

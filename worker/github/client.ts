@@ -12,11 +12,15 @@ export type RepoPage = { repos: RepoSummary[]; nextPage?: number };
 export type GithubUser = { id: number; login: string; name: string | null; avatarUrl: string | null };
 export type Branch = { name: string; commit: string };
 export type PullInput = { head: string; base: string; title: string; body: string; draft: boolean };
+export type IssueSummary = { number: number; title: string; body: string; url: string; labels: string[]; updatedAt: string };
+export type IssuePage = { issues: IssueSummary[]; nextPage?: number };
 
 type RawRepo = { full_name: string; private: boolean; default_branch?: string; pushed_at?: string | null };
+type RawIssue = { number: number; title: string; body?: string | null; html_url: string; labels?: Array<string | { name?: string }>; updated_at: string; pull_request?: unknown };
 
 const HEADERS = { "user-agent": "ocweb", accept: "application/vnd.github+json", "x-github-api-version": "2022-11-28" };
 const PAGE_SIZE = 50;
+const ISSUE_PAGE_SIZE = 30;
 const SCAN_PAGE_SIZE = 100;
 const SCAN_MAX_PAGES = 10;
 const BRANCH_MAX_PAGES = 5;
@@ -27,6 +31,31 @@ const toSummary = (r: RawRepo): RepoSummary => ({
   defaultBranch: r.default_branch ?? null,
   pushedAt: r.pushed_at ?? null,
 });
+
+const toIssue = (i: RawIssue): IssueSummary => ({
+  number: i.number,
+  title: i.title,
+  body: i.body ?? "",
+  url: i.html_url,
+  labels: (i.labels ?? []).map((l) => (typeof l === "string" ? l : (l.name ?? ""))).filter(Boolean),
+  updatedAt: i.updated_at,
+});
+
+/**
+ * Pages `pageSize` at a time over the items of up to SCAN_MAX_PAGES of GitHub's pages that `keep`
+ * (GitHub's list endpoints cannot filter by text).
+ */
+async function scanPages<T>(fetchPage: (page: number) => Promise<{ items: T[]; nextPage?: number }>, keep: (item: T) => boolean, page: number, pageSize: number) {
+  const matches: T[] = [];
+  let scan: number | undefined = 1;
+  for (let n = 0; scan !== undefined && n < SCAN_MAX_PAGES && matches.length <= page * pageSize; n++) {
+    const found: { items: T[]; nextPage?: number } = await fetchPage(scan);
+    matches.push(...found.items.filter(keep));
+    scan = found.nextPage;
+  }
+  const start = (page - 1) * pageSize;
+  return { items: matches.slice(start, start + pageSize), nextPage: matches.length > start + pageSize ? page + 1 : undefined };
+}
 
 /** The page number of rel="next" in a GitHub `Link` header. */
 export function nextPageFromLink(link: string | null): number | undefined {
@@ -77,10 +106,10 @@ export function githubClient(env: Env, token: string) {
     send(`${api}${path}`, { ...init, headers: { ...HEADERS, authorization: `Bearer ${token}`, ...init.headers } }, what);
   const repoPath = (owner: string, name: string) => `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}`;
 
-  const reposPage = async (page: number, perPage: number): Promise<RepoPage> => {
+  const reposPage = async (page: number, perPage: number) => {
     const query = new URLSearchParams({ affiliation: "owner,collaborator,organization_member", sort: "pushed", per_page: String(perPage), page: String(page) });
     const res = await call(`/user/repos?${query}`, "listing repositories");
-    return { repos: ((await res.json()) as RawRepo[]).map(toSummary), nextPage: nextPageFromLink(res.headers.get("link")) };
+    return { items: ((await res.json()) as RawRepo[]).map(toSummary), nextPage: nextPageFromLink(res.headers.get("link")) };
   };
 
   return {
@@ -93,16 +122,8 @@ export function githubClient(env: Env, token: string) {
     async listRepos(opts: { q?: string; page?: number } = {}): Promise<RepoPage> {
       const page = opts.page ?? 1;
       const q = opts.q?.trim().toLowerCase();
-      if (!q) return reposPage(page, PAGE_SIZE);
-      const matches: RepoSummary[] = [];
-      let scan: number | undefined = 1;
-      for (let n = 0; scan !== undefined && n < SCAN_MAX_PAGES && matches.length <= page * PAGE_SIZE; n++) {
-        const found: RepoPage = await reposPage(scan, SCAN_PAGE_SIZE);
-        matches.push(...found.repos.filter((r) => r.fullName.toLowerCase().includes(q)));
-        scan = found.nextPage;
-      }
-      const start = (page - 1) * PAGE_SIZE;
-      return { repos: matches.slice(start, start + PAGE_SIZE), nextPage: matches.length > start + PAGE_SIZE ? page + 1 : undefined };
+      const found = q ? await scanPages((p) => reposPage(p, SCAN_PAGE_SIZE), (r) => r.fullName.toLowerCase().includes(q), page, PAGE_SIZE) : await reposPage(page, PAGE_SIZE);
+      return { repos: found.items, nextPage: found.nextPage };
     },
 
     async getRepo(owner: string, name: string): Promise<RepoSummary> {
@@ -119,6 +140,21 @@ export function githubClient(env: Env, token: string) {
         page = nextPageFromLink(res.headers.get("link"));
       }
       return branches;
+    },
+
+    /** Open issues, most recently updated first; pull requests (which GitHub lists as issues too) left out. With `q`: title or number. */
+    async listIssues(owner: string, name: string, opts: { q?: string; page?: number } = {}): Promise<IssuePage> {
+      const fetchPage = async (page: number, perPage: number) => {
+        const query = new URLSearchParams({ state: "open", sort: "updated", direction: "desc", per_page: String(perPage), page: String(page) });
+        const res = await call(`${repoPath(owner, name)}/issues?${query}`, `issues of ${owner}/${name}`);
+        const raw = (await res.json()) as RawIssue[];
+        return { items: raw.filter((i) => !i.pull_request).map(toIssue), nextPage: nextPageFromLink(res.headers.get("link")) };
+      };
+      const page = opts.page ?? 1;
+      const q = opts.q?.trim().toLowerCase().replace(/^#(?=\d+$)/, "");
+      const keep = (i: IssueSummary) => String(i.number) === q || i.title.toLowerCase().includes(q ?? "");
+      const found = q ? await scanPages((p) => fetchPage(p, SCAN_PAGE_SIZE), keep, page, ISSUE_PAGE_SIZE) : await fetchPage(page, ISSUE_PAGE_SIZE);
+      return { issues: found.items, nextPage: found.nextPage };
     },
 
     async createPull(owner: string, name: string, pull: PullInput): Promise<{ number: number; url: string }> {

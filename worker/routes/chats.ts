@@ -10,20 +10,41 @@ import { boxClient } from "../box/client.ts";
 import type { AppEnv } from "../context.ts";
 import { chats, checkpoints, prompts } from "../db/schema.ts";
 import { deliverChat } from "../chats/outbox.ts";
-import { chatView, promptView } from "../chats/views.ts";
+import { chatView, promptView, type ChatView } from "../chats/views.ts";
 import { ownChat } from "../chats/own-chat.ts";
 import { ulid } from "../../lib/ulid.ts";
 import { createChat, titleFrom } from "../chats/create-chat.ts";
+import { createAttempts, MAX_ATTEMPTS, MAX_GROUP_PROMPT_ID, pickAttempt } from "../chats/attempts.ts";
 import { chatActionRoutes } from "./chat-actions.ts";
 import { chatForkRoutes } from "./chat-fork.ts";
 import { syncStatusesFromBox } from "../chats/status-sync.ts";
 
 const promptInput = z.object({ promptId: promptIdSchema.optional(), text: promptTextSchema, model: modelSchema.optional(), files: promptFilesSchema.optional() });
-const createBody = z.object({ repo: repoSchema, base: refSchema.optional(), model: modelSchema.optional(), prompt: promptInput.omit({ model: true }).optional() });
+const issueInput = z.object({ number: z.number().int().positive(), url: z.string().max(500).regex(/^https?:\/\/[^\s/]+\/\S+$/, "issue.url must be an http(s) URL") });
+const createBody = z.object({
+  repo: repoSchema,
+  base: refSchema.optional(),
+  model: modelSchema.optional(),
+  prompt: promptInput.omit({ model: true }).optional(),
+  attempts: z.number().int().min(1).max(MAX_ATTEMPTS).optional(),
+  /** Attempt i uses models[i] ?? model; null (or a missing entry) = model. */
+  models: z.array(modelSchema.nullable()).max(MAX_ATTEMPTS).optional(),
+  issue: issueInput.optional(),
+}).superRefine((b, ctx) => {
+  const attempts = b.attempts ?? 1;
+  const fail = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+  if ((b.models?.length ?? 0) > attempts) fail("models", `at most one model per attempt (attempts is ${attempts})`);
+  if (attempts > 1 && !b.prompt) fail("prompt", "attempts need a prompt: each attempt starts with it");
+  if (attempts > 1 && (b.prompt?.promptId?.length ?? 0) > MAX_GROUP_PROMPT_ID) fail("prompt.promptId", `must be at most ${MAX_GROUP_PROMPT_ID} characters with attempts`);
+  if (b.issue && !isIssueOf(b.repo, b.issue)) fail("issue.url", `must be the URL of issue #${b.issue.number} of ${b.repo}`);
+});
+/** One type for both answers: inferred apart, the typed client would see only the narrower one. */
+type Created = { chat: ChatView; group?: { id: string; chats: ChatView[] } };
 const listQuery = z.object({
   status: z.enum(["queued", "idle", "busy", "error", "interrupted", "needs_you"]).optional(),
   repo: repoSchema.optional(),
   archived: z.enum(["true", "false"]).optional(),
+  group: z.string().regex(/^[0-9A-Z]{26}$/, "group must be a ULID (26 of 0-9 A-Z)").optional(),
 });
 const idParam = z.object({ id: chatIdSchema });
 const patchBody = z.object({ title: z.string().trim().min(1).max(200).optional(), archived: z.boolean().optional(), muted: z.boolean().optional() })
@@ -31,10 +52,20 @@ const patchBody = z.object({ title: z.string().trim().min(1).max(200).optional()
 
 export const chatRoutes = new Hono<AppEnv>()
   .post("/", validate("json", createBody), async (c) => {
-    const input = c.req.valid("json");
-    const { chat, created } = await createChat(c.get("db"), c.get("user").id, input);
-    if (created) background(c, deliverChat(c.get("db"), boxClient(c.env, c.get("deps").boxFetch), chat.id), `deliver ${chat.id}`);
-    return c.json({ chat: chatView(chat) }, created ? 201 : 200);
+    const { attempts = 1, models = [], issue, ...input } = c.req.valid("json");
+    const db = c.get("db");
+    const box = boxClient(c.env, c.get("deps").boxFetch);
+    const deliver = (id: string) => background(c, deliverChat(db, box, id), `deliver ${id}`);
+    const newChat = { ...input, issueUrl: issue?.url };
+    if (attempts === 1) {
+      const { chat, created } = await createChat(db, c.get("user").id, { ...newChat, model: models[0] ?? input.model });
+      if (created) deliver(chat.id);
+      return c.json<Created>({ chat: chatView(chat) }, created ? 201 : 200);
+    }
+    const group = await createAttempts(db, c.get("user").id, newChat, attempts, models);
+    for (const chat of group.created) deliver(chat.id);
+    const views = group.chats.map(chatView);
+    return c.json<Created>({ chat: views[0]!, group: { id: group.groupId, chats: views } }, group.created.length > 0 ? 201 : 200);
   })
   .get("/", validate("query", listQuery), async (c) => {
     const q = c.req.valid("query");
@@ -44,8 +75,10 @@ export const chatRoutes = new Hono<AppEnv>()
       eq(chats.userId, c.get("user").id),
       q.status === "needs_you" ? eq(chats.needsYou, true) : q.status ? eq(chats.status, q.status) : undefined,
       q.repo ? eq(chats.repo, q.repo) : undefined,
-      q.archived === "true" ? isNotNull(chats.archivedAt) : isNull(chats.archivedAt),
-    )).orderBy(desc(chats.lastActivityAt)).limit(200);
+      q.group ? eq(chats.groupId, q.group) : undefined,
+      // A group is listed whole (its shipped attempt and the archived rest) unless archived= says otherwise.
+      q.archived === "true" ? isNotNull(chats.archivedAt) : q.archived === "false" || !q.group ? isNull(chats.archivedAt) : undefined,
+    )).orderBy(...(q.group ? [asc(chats.createdAt), asc(chats.id)] : [desc(chats.lastActivityAt)])).limit(200);
     return c.json({ chats: rows.map(chatView), box });
   })
   .get("/:id", validate("param", idParam), async (c) => {
@@ -103,5 +136,20 @@ export const chatRoutes = new Hono<AppEnv>()
     const rows = await c.get("db").select().from(prompts).where(eq(prompts.chatId, chat.id)).orderBy(asc(prompts.createdAt));
     return c.json({ prompts: rows.map(promptView) });
   })
+  .post("/:id/pick", validate("param", idParam), async (c) => {
+    const picked = await pickAttempt(c.get("db"), c.get("user").id, c.req.valid("param").id);
+    const box = boxClient(c.env, c.get("deps").boxFetch);
+    for (const { id, archived } of picked.boxArchive) background(c, box.call("PATCH", `/mgmt/chats/${id}`, { archived }), `archive ${id}`);
+    return c.json({ chat: chatView(picked.chat), archived: picked.archived });
+  })
   .route("/", chatActionRoutes)
   .route("/", chatForkRoutes);
+
+/** GitHub's issue URL ends in /<owner>/<name>/issues/<number> (github.com and Enterprise alike). */
+function isIssueOf(repo: string, issue: { number: number; url: string }): boolean {
+  try {
+    return new URL(issue.url).pathname.toLowerCase().endsWith(`/${repo.toLowerCase()}/issues/${issue.number}`);
+  } catch {
+    return false;
+  }
+}

@@ -8,7 +8,7 @@ import type { AppDeps, AppEnv } from "../context.ts";
 import type { Db } from "../db/client.ts";
 import { recentRepos } from "../db/schema.ts";
 import type { Env } from "../env.ts";
-import { githubClient, githubTokenFor, type RepoSummary } from "../github/client.ts";
+import { githubClient, githubTokenFor, type IssuePage, type RepoSummary } from "../github/client.ts";
 
 /** Injected by the Node dev server: `owner/name` for every `owner/name.git` two levels under a file:// base. */
 export type LocalRepoLister = NonNullable<AppDeps["listLocalRepos"]>;
@@ -23,6 +23,8 @@ const listQuery = z.object({
   page: z.coerce.number().int().min(1).max(100).default(1),
 });
 const repoParam = z.object({ owner: ownerSchema, name: repoNameSchema });
+/** `note` says why the list is empty when GitHub was not asked. */
+type IssueList = IssuePage & { note?: string };
 
 export async function touchRecentRepo(db: Db, userId: string, repo: string): Promise<void> {
   const now = new Date();
@@ -106,4 +108,14 @@ export const repoRoutes = new Hono<AppEnv>()
     const [branches, repo] = await Promise.all([gh.listBranches(owner, name), gh.getRepo(owner, name)]);
     const ordered = [...branches.filter((b) => b.name === repo.defaultBranch), ...branches.filter((b) => b.name !== repo.defaultBranch)];
     return c.json({ branches: ordered.map((b) => ({ name: b.name })), defaultBranch: repo.defaultBranch }, 200);
+  })
+  .get("/:owner/:name/issues", validate("param", repoParam), validate("query", listQuery), async (c) => {
+    const { owner, name } = c.req.valid("param");
+    const { q, page } = c.req.valid("query");
+    const token = await githubTokenFor(c);
+    const note = localBase(c.env, token) !== undefined
+      ? "this repo is a local git repo (file://), not a GitHub one: it has no issues to pick"
+      : token ? undefined : "sign in with GitHub to pick one of the repo's issues";
+    const body: IssueList = note || !token ? { issues: [], note } : await githubClient(c.env, token).listIssues(owner, name, { q, page });
+    return c.json(body, 200);
   });

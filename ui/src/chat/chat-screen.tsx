@@ -99,7 +99,10 @@ function ChatView(props: { chatId: string }) {
     <div class="chat-screen" ref={root}>
       <header class="chat-head">
         <div class="chat-titles">
-          <div class="chat-repo">{session.chat()?.repo ?? ""}</div>
+          <div class="chat-repo">
+            {session.chat()?.repo ?? ""}
+            <Show when={session.chat()?.groupId}>{(g) => <> · <a href={`/groups/${g()}`}>all attempts</a></>}</Show>
+          </div>
           <h1 class="chat-title">{title()}</h1>
         </div>
         <UsageBadge chat={session.chat()} messages={t().messages} />

@@ -1,15 +1,26 @@
-import { useNavigate } from "@solidjs/router";
+import { useNavigate, useSearchParams } from "@solidjs/router";
+import type { InferRequestType, InferResponseType } from "hono/client";
 import { createEffect, createSignal, For, onMount, Show } from "solid-js";
 import { api, json } from "../lib/api.ts";
+import { addChat } from "../lib/chats-store.ts";
 import { type NewChatDraft, clearNewDraft, loadNewDraft, saveNewDraft } from "../lib/drafts.ts";
 import { newUlid } from "../lib/format.ts";
 import { createLoad } from "../lib/load.ts";
+import { isNetworkError } from "../lib/media.ts";
 import { discardPending, sendNewChat } from "../lib/pending-sends.ts";
+import { handleUnauthorized } from "../lib/session.ts";
+import { IssuePicker, issuePrompt, type Issue } from "./issue-picker.tsx";
+import { AttemptModels, AttemptsStepper, defaultModelName, type Providers } from "./new-chat-options.tsx";
 import { RepoPicker } from "./repo-picker.tsx";
 import "./new-chat.css";
 
-type Providers = { providers: Array<{ id: string; name?: string; models: Record<string, { id: string; name?: string }> }>; default: Record<string, string> };
 type Branches = { branches: Array<{ name: string }>; defaultBranch: string | null };
+type CreateBody = InferRequestType<typeof api.api.chats.$post>["json"];
+type Created = InferResponseType<typeof api.api.chats.$post, 201>;
+/** The draft also keeps the attempts, their models (attempt 1's is `model`) and the issue it starts from. */
+type Draft = NewChatDraft & { attempts?: number; attemptModels?: Array<string | undefined>; issue?: { number: number; url: string; title: string; prompt: string } };
+type Patch = (p: Partial<Draft>) => void;
+const REPO = /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/;
 
 const fetchBranches = (repo: string) => {
   const [owner = "", name = ""] = repo.split("/");
@@ -17,38 +28,78 @@ const fetchBranches = (repo: string) => {
 };
 const fetchProviders = () => json<Providers>(fetch("/api/box/oc/config/providers"));
 
-/** Repo first, then the prompt with the keyboard up; branch and model are defaults you can change. */
+/** Repo first, then the prompt with the keyboard up; branch, attempts and models are defaults you can change. */
 export default function NewChat() {
-  const [draft, setDraft] = createSignal<NewChatDraft>(loadNewDraft());
+  const [draft, setDraft] = createSignal<Draft>(loadNewDraft());
+  const patch: Patch = (p) => setDraft((d) => ({ ...d, ...p }));
+  // /new?repo=owner/name&text=… (the share target): taken into the draft once, then dropped from the URL.
+  const [search, setSearch] = useSearchParams<{ repo?: string; text?: string }>();
+  const shared = { repo: REPO.test(search.repo ?? "") ? search.repo : undefined, text: search.text?.trim() };
+  if (shared.repo && shared.repo !== draft().repo) patch({ repo: shared.repo, base: undefined, issue: undefined });
+  if (shared.text && !draft().text.includes(shared.text)) patch({ text: [draft().text.trimEnd(), shared.text].filter(Boolean).join("\n\n") });
+  onMount(() => (search.repo !== undefined || search.text !== undefined) && setSearch({ repo: undefined, text: undefined }, { replace: true }));
   createEffect(() => saveNewDraft(draft()));
-  const patch = (p: Partial<NewChatDraft>) => setDraft((d) => ({ ...d, ...p }));
   return (
     <div class="new-chat">
-      <Show when={draft().repo} fallback={<RepoPicker onPick={(repo) => patch({ repo, base: undefined })} />}>
+      <Show when={draft().repo} fallback={<RepoPicker onPick={(repo) => patch({ repo, base: undefined, issue: undefined })} />}>
         {(repo) => <Composer repo={repo()} draft={draft()} patch={patch} />}
       </Show>
     </div>
   );
 }
 
-function Composer(props: { repo: string; draft: NewChatDraft; patch: (p: Partial<NewChatDraft>) => void }) {
+function Composer(props: { repo: string; draft: Draft; patch: Patch }) {
   const navigate = useNavigate();
   const branches = createLoad(() => props.repo, fetchBranches);
   const providers = createLoad(() => true, fetchProviders);
   const [sending, setSending] = createSignal(false);
   const [error, setError] = createSignal<string>();
+  const [picking, setPicking] = createSignal(false);
   let textarea: HTMLTextAreaElement | undefined;
   onMount(() => textarea?.focus());
 
-  const defaultModel = () => {
-    const p = providers.data();
-    const provider = p?.providers.find((x) => p.default[x.id]);
-    const model = provider?.models[p?.default[provider.id] ?? ""];
-    return model ? (model.name ?? model.id) : undefined;
+  const attempts = () => props.draft.attempts ?? 1;
+  const modelOf = (i: number) => (i === 0 ? props.draft.model : props.draft.attemptModels?.[i - 1]);
+  const setModel = (i: number, model?: string) => {
+    if (i === 0) return props.patch({ model });
+    const rest = Array.from({ length: attempts() - 1 }, (_, j) => props.draft.attemptModels?.[j]);
+    rest[i - 1] = model;
+    props.patch({ attemptModels: rest });
   };
-  const modelFallback = () => (providers.loading() && !providers.data() ? "loading models…" : "box default");
+  const defaultText = () => {
+    const name = defaultModelName(providers.data());
+    return name ? `default · ${name}` : providers.loading() && !providers.data() ? "loading models…" : "box default";
+  };
   const branchNames = () => branches.data()?.branches.map((b) => b.name) ?? [];
   const branch = () => props.draft.base ?? branches.data()?.defaultBranch ?? "";
+  const pickIssue = (issue: Issue) => {
+    const prompt = issuePrompt(issue);
+    const typed = props.draft.issue ? props.draft.text.replace(props.draft.issue.prompt, "").trim() : props.draft.text.trim();
+    props.patch({ issue: { number: issue.number, url: issue.url, title: issue.title, prompt }, text: [typed, prompt].filter(Boolean).join("\n\n") });
+    setPicking(false);
+  };
+
+  // The same send, retried after a failure, keeps its promptId: the worker then answers what it made.
+  let lastTry: { key: string; promptId: string } | undefined;
+  const promptIdFor = (body: unknown) => {
+    const key = JSON.stringify(body);
+    if (lastTry?.key !== key) lastTry = { key, promptId: newUlid() };
+    return lastTry.promptId;
+  };
+  const sendDirect = async (text: string) => {
+    const n = attempts();
+    const issue = props.draft.issue;
+    const fields = {
+      repo: props.repo, ...(props.draft.base ? { base: props.draft.base } : {}), ...(n === 1 && props.draft.model ? { model: props.draft.model } : {}),
+      ...(n > 1 ? { attempts: n, models: Array.from({ length: n }, (_, i) => modelOf(i) ?? null) } : {}),
+      ...(issue ? { issue: { number: issue.number, url: issue.url } } : {}),
+    };
+    const body: CreateBody = { ...fields, prompt: { promptId: promptIdFor({ fields, text }), text } };
+    const res = await json<Created>(api.api.chats.$post({ json: body }));
+    const group = res.group;
+    for (const chat of [...(group?.chats ?? [res.chat])].reverse()) addChat(chat);
+    return group ? `/groups/${group.id}` : `/chats/${res.chat.id}`;
+  };
   const send = async (e: Event) => {
     e.preventDefault();
     const text = props.draft.text.trim();
@@ -57,65 +108,83 @@ function Composer(props: { repo: string; draft: NewChatDraft; patch: (p: Partial
     setError(undefined);
     const promptId = newUlid();
     try {
+      // One chat from a typed prompt goes through the offline-safe outbox; attempts and issues go straight to the worker.
+      if (attempts() > 1 || props.draft.issue) {
+        const to = await sendDirect(text);
+        clearNewDraft();
+        return navigate(to);
+      }
       const res = await sendNewChat({ promptId, repo: props.repo, text, base: props.draft.base, model: props.draft.model });
       clearNewDraft();
       navigate("chat" in res ? `/chats/${res.chat.id}` : "/");
     } catch (err) {
       discardPending(promptId);
-      setError((err as Error).message);
+      if (handleUnauthorized(err)) return;
+      setError(isNetworkError(err) ? "could not reach ocweb: your draft is kept, send again when you are online" : (err as Error).message);
     } finally {
       setSending(false);
     }
   };
   return (
-    <form class="composer-new" onSubmit={(e) => void send(e)}>
-      <button type="button" class="line" onClick={() => props.patch({ repo: undefined, base: undefined })} aria-label={`Repository ${props.repo}: change`}>
-        <span class="line-label">repo</span>
-        <span class="line-value">{props.repo}</span>
-        <span class="line-action">change</span>
-      </button>
-      <label class="visually-hidden" for="prompt">Prompt</label>
-      <textarea
-        id="prompt"
-        ref={textarea}
-        placeholder="What should the agent do?"
-        value={props.draft.text}
-        onInput={(e) => props.patch({ text: e.currentTarget.value })}
-        onKeyDown={(e) => e.key === "Enter" && (e.ctrlKey || e.metaKey) && void send(e)}
-      />
-      <div class="defaults">
-        <label class="line">
-          <span class="line-label">branch</span>
-          <select aria-label="Branch" onChange={(e) => props.patch({ base: e.currentTarget.value || undefined })}>
-            <Show when={!branches.data()?.defaultBranch}>
-              <option value="">default branch</option>
-            </Show>
-            <For each={branchNames()}>{(b) => <option value={b} selected={b === branch()}>{b}</option>}</For>
-          </select>
-        </label>
-        <label class="line">
-          <span class="line-label">model</span>
-          <select aria-label="Model" onChange={(e) => props.patch({ model: e.currentTarget.value || undefined })}>
-            <option value="">{defaultModel() ? `default · ${defaultModel()}` : modelFallback()}</option>
-            <For each={providers.data()?.providers ?? []}>
-              {(p) => (
-                <optgroup label={p.name ?? p.id}>
-                  <For each={Object.values(p.models)}>{(m) => <option value={`${p.id}/${m.id}`} selected={props.draft.model === `${p.id}/${m.id}`}>{m.name ?? m.id}</option>}</For>
-                </optgroup>
-              )}
-            </For>
-          </select>
-        </label>
-      </div>
-      <Show when={error()}>
-        <p class="notice bad" role="alert">{error()}</p>
-      </Show>
-      <div class="send-row">
-        <span class="muted hint" classList={{ keys: !providers.error() }}>{providers.error() ? "box offline: the prompt will wait for it" : "Ctrl+Enter sends"}</span>
-        <button class="primary send" type="submit" disabled={sending() || !props.draft.text.trim()}>
-          {sending() ? "Sending…" : "Send"}
+    <Show when={!picking()} fallback={<IssuePicker repo={props.repo} onPick={pickIssue} onClose={() => setPicking(false)} />}>
+      <form class="composer-new" onSubmit={(e) => void send(e)}>
+        <button type="button" class="line" onClick={() => props.patch({ repo: undefined, base: undefined, issue: undefined })} aria-label={`Repository ${props.repo}: change`}>
+          <span class="line-label">repo</span>
+          <span class="line-value">{props.repo}</span>
+          <span class="line-action">change</span>
         </button>
-      </div>
-    </form>
+        <Show
+          when={props.draft.issue}
+          fallback={
+            <button type="button" class="line" onClick={() => setPicking(true)}>
+              <span class="line-label">issue</span>
+              <span class="line-value muted">none</span>
+              <span class="line-action">from an issue</span>
+            </button>
+          }
+        >
+          {(issue) => (
+            <div class="line">
+              <span class="line-label">issue</span>
+              <a class="line-value" href={issue().url} target="_blank" rel="noopener">#{issue().number} {issue().title}</a>
+              <button type="button" class="line-action unlink" aria-label={`Unlink issue #${issue().number}`} onClick={() => props.patch({ issue: undefined })}>
+                unlink
+              </button>
+            </div>
+          )}
+        </Show>
+        <label class="visually-hidden" for="prompt">Prompt</label>
+        <textarea
+          id="prompt"
+          ref={textarea}
+          placeholder="What should the agent do?"
+          value={props.draft.text}
+          onInput={(e) => props.patch({ text: e.currentTarget.value })}
+          onKeyDown={(e) => e.key === "Enter" && (e.ctrlKey || e.metaKey) && void send(e)}
+        />
+        <div class="defaults">
+          <label class="line">
+            <span class="line-label">branch</span>
+            <select aria-label="Branch" onChange={(e) => props.patch({ base: e.currentTarget.value || undefined })}>
+              <Show when={!branches.data()?.defaultBranch}>
+                <option value="">default branch</option>
+              </Show>
+              <For each={branchNames()}>{(b) => <option value={b} selected={b === branch()}>{b}</option>}</For>
+            </select>
+          </label>
+          <AttemptsStepper value={attempts()} onChange={(n) => props.patch({ attempts: n })} />
+        </div>
+        <AttemptModels count={attempts()} modelOf={modelOf} onChange={setModel} providers={providers.data()} defaultText={defaultText()} />
+        <Show when={error()}>
+          <p class="notice bad" role="alert">{error()}</p>
+        </Show>
+        <div class="send-row">
+          <span class="muted hint" classList={{ keys: !providers.error() }}>{providers.error() ? "box offline: the prompt will wait for it" : "Ctrl+Enter sends"}</span>
+          <button class="primary send" type="submit" disabled={sending() || !props.draft.text.trim()}>
+            {sending() ? "Sending…" : attempts() > 1 ? `Send ${attempts()} attempts` : "Send"}
+          </button>
+        </div>
+      </form>
+    </Show>
   );
 }

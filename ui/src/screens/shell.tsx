@@ -1,6 +1,6 @@
 import { type RouteSectionProps, useLocation } from "@solidjs/router";
 import { createEffect, type JSX, Match, onMount, Show, Suspense, Switch } from "solid-js";
-import { box, stale } from "../lib/chats-store.ts";
+import { box, refreshChats, stale } from "../lib/chats-store.ts";
 import { online, wide } from "../lib/media.ts";
 import { startPolling } from "../lib/polling.ts";
 import { checkSession, user } from "../lib/session.ts";
@@ -11,7 +11,11 @@ import "./shell.css";
 
 /** The Router root: sign-in when there is no session, else the top bar, the banner and the page(s). */
 export function Shell(props: RouteSectionProps) {
-  onMount(() => void checkSession());
+  onMount(() => {
+    // First visit: ask for the list alongside the session instead of after it (a 401 shows sign-in either way).
+    if (user() === undefined) void refreshChats();
+    void checkSession();
+  });
   return (
     <>
       <UpdatePrompt />
@@ -32,7 +36,7 @@ const TITLES: Record<string, string> = { "/": "Chats", "/new": "New chat", "/box
 function Frame(props: { children?: JSX.Element }) {
   const location = useLocation();
   const home = () => location.pathname === "/";
-  const title = () => TITLES[location.pathname] ?? "";
+  const title = () => TITLES[location.pathname] ?? (location.pathname.startsWith("/groups/") ? "Attempts" : "");
   startPolling(() => wide() || home());
   createEffect(() => (document.title = title() ? `${title()} · ocweb` : "ocweb"));
   return (
