@@ -15,7 +15,7 @@ export type Env = {
   GIT_BASE_URL?: string;
   /**
    * Web Push (VAPID, RFC 8292). VAPID_PRIVATE_KEY is the P-256 key pair as a JWK JSON string
-   * ({"kty":"EC","crv":"P-256","x","y","d"}, what `npx @pushforge/builder vapid` prints; scripts/dev.ts
+   * ({"kty":"EC","crv":"P-256","x","y","d"}, what `npm run secrets:generate` prints; scripts/dev.ts
    * makes one under .data/). VAPID_PUBLIC_KEY, when set, must be the same key's public point
    * (base64url, uncompressed); it is derived from the JWK otherwise. VAPID_SUBJECT: a mailto: or
    * https: contact for the push services (default mailto:ocweb@example.com; Apple refuses @localhost).

@@ -1,6 +1,4 @@
 import { createECDH, createPublicKey, randomBytes, verify, type ECDH } from "node:crypto";
-import { createServer, type IncomingMessage } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
 
 type EceParams = { version: "aes128gcm"; privateKey: ECDH; authSecret: string };
@@ -13,6 +11,8 @@ export type ReceivedPush = {
   endpoint: string;
   payload: Record<string, unknown>;
   encoding: string;
+  /** Bytes on the wire: the ciphertext, which says nothing about the payload's length when padded. */
+  size: number;
   ttl: number;
   urgency?: string;
   topic?: string;
@@ -20,40 +20,52 @@ export type ReceivedPush = {
 };
 type Device = { ecdh: ECDH; auth: Buffer; applicationServerKey?: string };
 
+/** Where the stand-in's endpoints live: https, like every real push service; nothing resolves it, requests reach it through `outbound`. */
+export const PUSH_STANDIN_ORIGIN = "https://push.standin.test";
+/** RFC 8030 §7.2: a push service has to take 4096 bytes and may refuse more with 413. */
+const MAX_BODY_BYTES = 4096;
+const URGENCIES = new Set(["very-low", "low", "normal", "high"]);
 const b64url = (buf: Buffer) => buf.toString("base64url");
 
 /**
- * A push service on loopback, speaking RFC 8030 with VAPID (RFC 8292): checks the ES256 JWT against
- * `k` (and against the applicationServerKey the device subscribed with), decrypts the body with the
- * device's private key and auth secret, and records what a service worker would receive.
+ * A push service speaking RFC 8030 with VAPID (RFC 8292) at PUSH_STANDIN_ORIGIN: checks the ES256 JWT
+ * against `k` (and against the applicationServerKey the device subscribed with), decrypts the body
+ * with the device's private key and auth secret, and records what a service worker would receive.
+ * Give `outbound` to startTestWorker so the worker's fetches to that origin land here.
  */
 export async function startPushStandin() {
+  const url = PUSH_STANDIN_ORIGIN;
   const devices = new Map<string, Device>();
   const forced = new Map<string, number>();
   const received: ReceivedPush[] = [];
   const refused: Array<{ endpoint: string; status: number; reason: string }> = [];
 
-  const server = createServer(async (req, res) => {
-    const body = await readBody(req);
-    const endpoint = `${url}${req.url ?? ""}`;
+  async function handle(req: Request): Promise<Response> {
+    const { pathname, search } = new URL(req.url);
+    const endpoint = `${url}${pathname}${search}`;
     const answer = (status: number, reason = "") => {
       if (status >= 400) refused.push({ endpoint, status, reason });
-      res.writeHead(status, { "content-type": "application/json", ...(status === 201 ? { location: `${endpoint}/messages/${received.length}` } : {}) });
-      res.end(reason ? JSON.stringify({ reason }) : "");
+      const headers = { "content-type": "application/json", ...(status === 201 ? { location: `${endpoint}/messages/${received.length}` } : {}) };
+      return new Response(reason ? JSON.stringify({ reason }) : null, { status, headers });
     };
-    const device = devices.get(req.url ?? "");
+    const body = Buffer.from(await req.arrayBuffer());
+    const device = devices.get(pathname + search);
     if (req.method !== "POST" || !device) return answer(404, "no such subscription");
     const status = forced.get(endpoint);
     if (status) return answer(status, "subscription expired or unsubscribed");
-    const auth = /^vapid t=([\w-]+\.[\w-]+\.[\w-]+),\s*k=([\w-]+)$/.exec(req.headers.authorization ?? "");
+    const auth = /^vapid t=([\w-]+\.[\w-]+\.[\w-]+),\s*k=([\w-]+)$/.exec(req.headers.get("authorization") ?? "");
     if (!auth) return answer(401, "Authorization must be `vapid t=<jwt>, k=<key>`");
-    const jwt = checkJwt(auth[1]!, auth[2]!, new URL(url).origin, device.applicationServerKey);
+    const jwt = checkJwt(auth[1]!, auth[2]!, url, device.applicationServerKey);
     if (typeof jwt === "string") return answer(403, jwt);
-    const ttl = Number(req.headers.ttl);
-    if (req.headers.ttl === undefined || !Number.isInteger(ttl) || ttl < 0) return answer(400, "TTL header missing or not a number");
-    const topic = header(req, "topic");
+    const ttlHeader = req.headers.get("ttl");
+    const ttl = Number(ttlHeader);
+    if (ttlHeader === null || !Number.isInteger(ttl) || ttl < 0) return answer(400, "TTL header missing or not a number");
+    const urgency = req.headers.get("urgency") ?? undefined;
+    if (urgency !== undefined && !URGENCIES.has(urgency)) return answer(400, "Urgency must be very-low, low, normal or high");
+    const topic = req.headers.get("topic") ?? undefined;
     if (topic !== undefined && !/^[A-Za-z0-9_-]{1,32}$/.test(topic)) return answer(400, "Topic must be at most 32 base64url characters");
-    const encoding = header(req, "content-encoding") ?? "";
+    if (body.length > MAX_BODY_BYTES) return answer(413, `the body is ${body.length} bytes; at most ${MAX_BODY_BYTES}`);
+    const encoding = req.headers.get("content-encoding") ?? "";
     let payload: Record<string, unknown>;
     try {
       if (encoding !== "aes128gcm") throw new Error("Content-Encoding must be aes128gcm (RFC 8291)");
@@ -62,16 +74,28 @@ export async function startPushStandin() {
     } catch (err) {
       return answer(400, `cannot decrypt the ${encoding || "unlabelled"} body: ${(err as Error).message}`);
     }
-    received.push({ endpoint, payload, encoding, ttl, urgency: header(req, "urgency"), topic, jwt });
-    answer(201);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    received.push({ endpoint, payload, encoding, size: body.length, ttl, urgency, topic, jwt });
+    return answer(201);
+  }
 
+  const outbound = (req: Request): Promise<Response> | undefined => (new URL(req.url).origin === url ? handle(req) : undefined);
   return {
     url,
     received,
     refused,
+    /** For startTestWorker's `outbound`: takes the requests to the stand-in's origin, leaves the rest (undefined). */
+    outbound,
+    /** For a worker on Node in this process (tests/helpers/stack.ts): its fetch() to the stand-in's origin lands here. Returns the undo. */
+    routeGlobalFetch(): () => void {
+      const original = globalThis.fetch;
+      globalThis.fetch = async (input, init) => {
+        const req = new Request(input, init);
+        return (await outbound(req)) ?? original(req);
+      };
+      return () => {
+        globalThis.fetch = original;
+      };
+    },
     /** A new device, as PushManager.subscribe() would answer it (optionally bound to the app's VAPID key). */
     subscribe(opts: { applicationServerKey?: string } = {}): PushSubscriptionJson {
       const ecdh = createECDH("prime256v1");
@@ -88,7 +112,8 @@ export async function startPushStandin() {
     messagesFor(endpoint: string) {
       return received.filter((m) => m.endpoint === endpoint);
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    /** Nothing listens, so there is nothing to release. */
+    close: async () => undefined,
   };
 }
 export type PushStandin = Awaited<ReturnType<typeof startPushStandin>>;
@@ -112,11 +137,6 @@ function checkJwt(token: string, k: string, origin: string, applicationServerKey
   return { aud: claims.aud, exp: claims.exp, sub: claims.sub };
 }
 
-const header = (req: IncomingMessage, name: string) => {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-};
-
 function parseJson(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
@@ -124,10 +144,4 @@ function parseJson(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }

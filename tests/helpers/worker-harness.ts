@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
-import { Miniflare } from "miniflare";
+import { Miniflare, type Request as MiniflareRequest } from "miniflare";
 import { dbFrom } from "../../worker/db/client.ts";
 import { startSqld } from "./sqld.ts";
 
@@ -27,9 +27,12 @@ function builtWorker(): Promise<string> {
 }
 
 export type TestWorker = Awaited<ReturnType<typeof startTestWorker>>;
+/** Answers the worker's outgoing requests to hosts it stands in for; undefined lets a request go out as it is. */
+export type Outbound = (req: Request) => Promise<Response | undefined> | Response | undefined;
+type WorkerOptions = { bindings?: Record<string, string>; boxUrl?: string; boxToken?: string; port?: number; outbound?: Outbound };
 
 /** The bundled worker in real workerd (Miniflare) on a loopback port, over a real libsql server. */
-export async function startTestWorker(opts: { bindings?: Record<string, string>; boxUrl?: string; boxToken?: string; port?: number } = {}) {
+export async function startTestWorker(opts: WorkerOptions = {}) {
   const [scriptPath, sqld] = await Promise.all([builtWorker(), startSqld()]);
   const mf = new Miniflare({
     modules: [{ type: "ESModule", path: scriptPath }],
@@ -44,6 +47,7 @@ export async function startTestWorker(opts: { bindings?: Record<string, string>;
       ...(opts.boxUrl ? { BOX_URL: opts.boxUrl, BOX_TOKEN: opts.boxToken ?? "" } : {}),
       ...opts.bindings,
     },
+    ...(opts.outbound ? { outboundService: routeOutbound(opts.outbound) } : {}),
   });
   const url = (await mf.ready).toString().replace(/\/$/, "");
   const cookies = new Map<string, string>();
@@ -91,5 +95,15 @@ export async function startTestWorker(opts: { bindings?: Record<string, string>;
       await mf.dispose();
       await sqld.stop();
     },
+  };
+}
+
+/** Miniflare's outboundService: each fetch() of the worker, to `outbound` first, else out to the network unchanged. */
+function routeOutbound(outbound: Outbound) {
+  return async (req: MiniflareRequest): Promise<Response> => {
+    const hasBody = req.method !== "GET" && req.method !== "HEAD";
+    // workerd follows redirects itself, so a 3xx goes back to it as it is.
+    const request = new Request(req.url, { method: req.method, headers: [...req.headers], body: hasBody ? await req.arrayBuffer() : null, redirect: "manual" });
+    return (await outbound(request)) ?? fetch(request);
   };
 }

@@ -21,6 +21,7 @@ let ctx: BrowserContext;
 let page: Page;
 let cdp: CDPSession;
 let profile: string;
+let unroute: (() => void) | undefined;
 let registrationId = "";
 const background: BgEvent[] = [];
 const chats = { done: "", asking: "" };
@@ -80,6 +81,7 @@ beforeAll(async () => {
   const vapid = vapidKeys();
   center = await startNotificationCenter();
   pushService = await startPushStandin();
+  unroute = pushService.routeGlobalFetch(); // the worker runs on Node in this process
   stack = await startStack({ workerEnv: { VAPID_PRIVATE_KEY: vapid.privateJwk } });
   ctx = await launch(stack.url, center.address);
   await ctx.grantPermissions(["notifications"], { origin: stack.url });
@@ -109,6 +111,7 @@ afterAll(async () => {
   await ctx?.close().catch(() => undefined);
   if (profile) rmSync(profile, { recursive: true, force: true });
   await center?.stop();
+  unroute?.();
   await pushService?.close();
   await stack?.close();
 });

@@ -74,7 +74,7 @@ function expectError(res: { status: number; text: string; body: unknown }, statu
 beforeAll(async () => {
   vapid = await makeVapidKeys();
   push = await startPushStandin();
-  worker = await startTestWorker({ bindings: { DEV_LOGIN: "1", BOX_TOKEN: TEST_TOKEN, VAPID_PRIVATE_KEY: vapid.privateKey, VAPID_SUBJECT: SUBJECT } });
+  worker = await startTestWorker({ outbound: push.outbound, bindings: { DEV_LOGIN: "1", BOX_TOKEN: TEST_TOKEN, VAPID_PRIVATE_KEY: vapid.privateKey, VAPID_SUBJECT: SUBJECT } });
   await signIn(worker, "bob");
   await signIn(worker, "alice");
 });
@@ -143,6 +143,7 @@ describe("POST /api/push/subscriptions", () => {
     ["no keys", () => ({ endpoint: valid().endpoint })],
     ["an endpoint that is not a URL", () => ({ ...valid(), endpoint: "push me" })],
     ["a plain-http endpoint off loopback", () => ({ ...valid(), endpoint: "http://push.example.com/send/1" })],
+    ["a plain-http endpoint on loopback", () => ({ ...valid(), endpoint: "http://127.0.0.1:8080/push/1" })],
     ["an ftp endpoint", () => ({ ...valid(), endpoint: "ftp://127.0.0.1/x" })],
     ["an endpoint with credentials", () => ({ ...valid(), endpoint: "https://user:pw@push.example.com/x" })],
     ["a short p256dh", () => ({ ...valid(), keys: { ...valid().keys, p256dh: bytes(33) } })],
@@ -158,6 +159,13 @@ describe("POST /api/push/subscriptions", () => {
     expectError(await worker.json("/api/push/subscriptions", { method: "POST", body: body() }), 400, label);
     expect((await listSubscriptions()).length).toBe(before);
   });
+
+  it("says why a plain-http endpoint is refused", async () => {
+    useSession("alice");
+    const res = await worker.json<ApiErrorBody>("/api/push/subscriptions", { method: "POST", body: { ...valid(), endpoint: "http://127.0.0.1:8080/push/1" } });
+    expectError(res, 400, "http endpoint");
+    expect(res.body.error?.message).toMatch(/https/);
+  });
 });
 
 describe("box events → pushes", () => {
@@ -171,8 +179,8 @@ describe("box events → pushes", () => {
     expect(got.map((m) => m.endpoint).sort()).toEqual(devices.map((d) => d.endpoint).sort());
     for (const m of got) {
       expect(m.payload).toEqual({ kind: "done", chatId: chat.id, title: "acme/app · Fix the login bug", body: "Done · 3 files changed", url: `/chats/${chat.id}`, tag: `chat-${chat.id}` });
-      expect(m).toMatchObject({ encoding: "aes128gcm", urgency: "normal", topic: chat.id, jwt: { aud: push.url, sub: SUBJECT } });
-      expect(m.ttl).toBeGreaterThan(0);
+      expect(m).toMatchObject({ encoding: "aes128gcm", urgency: "normal", topic: chat.id, ttl: 24 * 60 * 60, jwt: { aud: push.url, sub: SUBJECT } });
+      expect(m.size, "padded to one 4096-byte record, so the length tells nothing").toBe(4096);
     }
   });
 
@@ -308,6 +316,7 @@ describe("with a box: the list sync and pull requests", () => {
     full = await startTestWorker({
       boxUrl: box.url,
       boxToken: TEST_TOKEN,
+      outbound: push.outbound,
       bindings: { VAPID_PRIVATE_KEY: vapid.privateKey, GITHUB_CLIENT_ID: STANDIN_CLIENT_ID, GITHUB_CLIENT_SECRET: STANDIN_CLIENT_SECRET, GITHUB_API_URL: gh.url, GITHUB_OAUTH_URL: gh.url, ALLOWED_GITHUB_USERS: "alice" },
     });
     expect((await githubSignIn(full, "alice")).status).toBe(302);

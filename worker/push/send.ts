@@ -1,23 +1,20 @@
+import { buildPushPayload } from "@block65/webcrypto-web-push";
 import { eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { pushSubscriptions } from "../db/schema.ts";
 import type { Env } from "../env.ts";
-import { fromBase64url } from "./base64url.ts";
 import { vapidConfig, type VapidConfig } from "./config.ts";
-import { encryptAes128gcm } from "./encrypt.ts";
-import { vapidAuthorization } from "./vapid.ts";
 
 export type PushKind = "done" | "needs_you" | "error" | "interrupted" | "pr" | "test";
 /** What the service worker receives (JSON, decrypted by the browser). */
 export type PushPayload = { kind: PushKind; chatId?: string; title: string; body: string; url: string; tag: string };
 /** RFC 8030 §5: how long the push service keeps it for an offline device, how soon to wake one, and which older message it replaces. */
-export type PushMessage = { payload: PushPayload; ttlSeconds: number; urgency: "very-low" | "low" | "normal" | "high"; topic?: string };
+export type PushMessage = { payload: PushPayload; ttlSeconds: number; urgency: "low" | "normal" | "high"; topic?: string };
 export type SendResult = { sent: number; removed: number };
 type Subscription = typeof pushSubscriptions.$inferSelect;
 type Outcome = "sent" | "gone" | "failed";
 
 const SEND_TIMEOUT_MS = 10_000;
-const encoder = new TextEncoder();
 
 /** Sends one message to every device of the user; a 404/410 from a push service removes that device. */
 export async function sendToUser(db: Db, env: Env, userId: string, message: PushMessage): Promise<SendResult> {
@@ -32,17 +29,13 @@ export async function sendToUser(db: Db, env: Env, userId: string, message: Push
   return { sent: outcomes.filter((o) => o === "sent").length, removed: gone.length };
 }
 
-async function sendOne(config: VapidConfig, sub: Subscription, message: PushMessage): Promise<Outcome> {
-  const body = await encryptAes128gcm(encoder.encode(JSON.stringify(message.payload)), fromBase64url(sub.p256dh)!, fromBase64url(sub.auth)!);
-  const headers: Record<string, string> = {
-    authorization: await vapidAuthorization(config, sub.endpoint),
-    "content-encoding": "aes128gcm",
-    "content-type": "application/octet-stream",
-    ttl: String(message.ttlSeconds),
-    urgency: message.urgency,
-    ...(message.topic ? { topic: message.topic } : {}),
-  };
-  const res = await fetch(sub.endpoint, { method: "POST", headers, body, signal: AbortSignal.timeout(SEND_TIMEOUT_MS) });
+/** aes128gcm body (RFC 8291, padded to one 4096-byte record) and VAPID authorization (RFC 8292) by @block65/webcrypto-web-push. */
+async function sendOne(vapid: VapidConfig, sub: Subscription, message: PushMessage): Promise<Outcome> {
+  const subscription = { endpoint: sub.endpoint, expirationTime: null, keys: { p256dh: sub.p256dh, auth: sub.auth } };
+  const options = { ttl: message.ttlSeconds, urgency: message.urgency, ...(message.topic ? { topic: message.topic } : {}) };
+  const { method, headers, body } = await buildPushPayload({ data: JSON.stringify(message.payload), options }, subscription, vapid);
+  // The library sends `ttl || 60`, so a TTL of 0 ("deliver now or drop") is set here.
+  const res = await fetch(sub.endpoint, { method, headers: { ...headers, ttl: String(message.ttlSeconds) }, body, signal: AbortSignal.timeout(SEND_TIMEOUT_MS) });
   const detail = (await res.text().catch(() => "")).slice(0, 200);
   if (res.status === 404 || res.status === 410) return "gone";
   if (res.ok) return "sent";

@@ -11,17 +11,13 @@ import { vapidConfig } from "../push/config.ts";
 import { testMessage } from "../push/notify.ts";
 import { sendToUser } from "../push/send.ts";
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
-/** https only, but for a push-service stand-in on loopback (tests, local runs). */
-function isPushEndpoint(text: string): boolean {
-  let url: URL;
+/** What PushManager.subscribe() gives: an https URL, never one with credentials in it. */
+function endpointUrl(text: string): URL | undefined {
   try {
-    url = new URL(text);
+    return new URL(text);
   } catch {
-    return false;
+    return undefined;
   }
-  if (url.username || url.password) return false;
-  return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname));
 }
 const base64urlOf = (bytes: number, what: string, first?: number) =>
   z.string().max(200).refine((s) => {
@@ -30,7 +26,9 @@ const base64urlOf = (bytes: number, what: string, first?: number) =>
   }, `${what} must be base64url of ${bytes} bytes`);
 
 const subscriptionBody = z.object({
-  endpoint: z.string().max(2048).refine(isPushEndpoint, "endpoint must be an https URL (http only on 127.0.0.1 or localhost)"),
+  endpoint: z.string().max(2048)
+    .refine((s) => endpointUrl(s)?.protocol === "https:", "endpoint must be an https URL, as the browser's PushManager.subscribe() gives it")
+    .refine((s) => !endpointUrl(s)?.username && !endpointUrl(s)?.password, "endpoint must not carry a user name or password"),
   keys: z.object({
     p256dh: base64urlOf(65, "keys.p256dh (an uncompressed P-256 point)", 4),
     auth: base64urlOf(16, "keys.auth"),
