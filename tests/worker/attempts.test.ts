@@ -2,10 +2,10 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_MODEL_B_ID, DEMO_MODEL_ID } from "../../box/demo-model/config.ts";
-import { git, makeRemote, type Remote } from "../helpers/git-fixture.ts";
-import { startTestBox, TEST_TOKEN, type BoxHarness } from "../helpers/box-harness.ts";
-import { freePort } from "../helpers/scratch-opencode.ts";
-import { startTestWorker, type TestWorker } from "../helpers/worker-harness.ts";
+import { git, type Remote } from "../helpers/git-fixture.ts";
+import type { BoxHarness } from "../helpers/box-harness.ts";
+import { startWorkerWithBox } from "../helpers/worker-with-box.ts";
+import type { TestWorker } from "../helpers/worker-harness.ts";
 import { waitFor } from "../helpers/wait-for.ts";
 
 type Chat = { id: string; repo: string; branch: string; status: string; error?: string; model?: string; groupId?: string; archived: boolean; sessionId?: string; directory?: string; filesChanged: number };
@@ -29,13 +29,7 @@ const create = (body: unknown) => worker.json<Group & ApiErrorBody>("/api/chats"
 const modelsAskedIn = (dir: string) =>
   new Set((box.box.demo?.requests ?? []).filter((r) => (r.tools?.length ?? 0) > 0 && r.messages.some((m) => m.role === "system" && JSON.stringify(m.content).includes(`Working directory: ${dir}`))).map((r) => r.model));
 
-beforeAll(async () => {
-  remote = await makeRemote({ owner: "acme", name: "app", files: { "README.md": "# app\n" } });
-  const workerPort = await freePort();
-  box = await startTestBox({ baseUrl: remote.baseUrl, env: { WORKER_URL: `http://127.0.0.1:${workerPort}` } });
-  worker = await startTestWorker({ port: workerPort, boxUrl: box.url, boxToken: TEST_TOKEN, bindings: { DEV_LOGIN: "1" } });
-  await worker.signInDev("alice");
-});
+beforeAll(async () => ({ remote, box, worker } = await startWorkerWithBox()));
 afterAll(async () => {
   await worker?.dispose();
   await box?.dispose();

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signBody } from "../../lib/signature.ts";
 import { makeRemote } from "../helpers/git-fixture.ts";
 import { startTestBox, TEST_TOKEN, type BoxHarness } from "../helpers/box-harness.ts";
-import { freePort } from "../helpers/scratch-opencode.ts";
-import { startTestWorker, type TestWorker } from "../helpers/worker-harness.ts";
+import { runFinished, startWorkerWithBox } from "../helpers/worker-with-box.ts";
+import type { TestWorker } from "../helpers/worker-harness.ts";
 import { waitFor } from "../helpers/wait-for.ts";
 
 type Chat = { id: string; status: string; sessionId?: string; directory?: string; repo: string; branch: string };
@@ -26,14 +26,7 @@ const promptIds = async (sessionId: string) => {
   return res.body.filter((m) => m.info.role === "user").flatMap((m) => m.parts.map((p) => p.metadata?.ocwebPromptId)).filter(Boolean);
 };
 
-beforeAll(async () => {
-  remote = await makeRemote({ owner: "acme", name: "app", files: { "README.md": "# app\n" } });
-  const workerPort = await freePort();
-  boxPort = await freePort();
-  box = await startTestBox({ baseUrl: remote.baseUrl, port: boxPort, env: { WORKER_URL: `http://127.0.0.1:${workerPort}` } });
-  worker = await startTestWorker({ port: workerPort, boxUrl: box.url, boxToken: TEST_TOKEN, bindings: { DEV_LOGIN: "1" } });
-  await worker.signInDev("alice");
-});
+beforeAll(async () => ({ remote, box, worker, boxPort } = await startWorkerWithBox()));
 afterAll(async () => {
   await worker?.dispose();
   await box?.dispose();
@@ -48,12 +41,7 @@ describe("POST /api/chats with a first prompt", () => {
     expect(res.status).toBe(201);
     expect(res.body.chat).toMatchObject({ repo: "acme/app", status: "queued" });
     expect(res.body.chat.branch).toBe(`ocweb/${res.body.chat.id}`);
-    chat = await waitFor("idle after the run", async () => {
-      // Prompt first: once it reads "sent", the chat was marked busy in the same batch.
-      const prompts = (await worker.json<{ prompts: Array<{ state: string }> }>(`/api/chats/${res.body.chat.id}/prompts`)).body.prompts;
-      const c = (await getChat(res.body.chat.id)).chat;
-      return prompts[0]?.state === "sent" && c.status === "idle" ? c : undefined;
-    });
+    chat = await runFinished<Chat>(worker, res.body.chat.id, 1);
   });
 
   it("the reply is readable through /api/box/oc for the owner, and the diff through /api/chats/:id/diff", async () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeRemote } from "../helpers/git-fixture.ts";
-import { startTestBox, TEST_TOKEN, type BoxHarness } from "../helpers/box-harness.ts";
-import { freePort } from "../helpers/scratch-opencode.ts";
-import { startTestWorker, type TestWorker } from "../helpers/worker-harness.ts";
+import type { BoxHarness } from "../helpers/box-harness.ts";
+import { runFinished, startWorkerWithBox } from "../helpers/worker-with-box.ts";
+import type { TestWorker } from "../helpers/worker-harness.ts";
 import { waitFor } from "../helpers/wait-for.ts";
 
 type Chat = { id: string; status: string; sessionId?: string; branch: string; title?: string; forkedFrom?: string };
@@ -13,21 +13,9 @@ let box: BoxHarness;
 let worker: TestWorker;
 
 const getChat = async (id: string) => (await worker.json<{ chat: Chat }>(`/api/chats/${id}`)).body.chat;
-const idleWithPrompts = (id: string, sent: number) =>
-  waitFor(`chat ${id} idle after ${sent} prompt(s)`, async () => {
-    const prompts = (await worker.json<{ prompts: Array<{ state: string }> }>(`/api/chats/${id}/prompts`)).body.prompts;
-    const c = await getChat(id);
-    return prompts.filter((p) => p.state === "sent").length === sent && c.status === "idle" ? c : undefined;
-  }, 60_000);
 const checkpointsOf = async (id: string) => (await worker.json<{ checkpoints: Checkpoint[] }>(`/api/chats/${id}/checkpoints`)).body.checkpoints;
 
-beforeAll(async () => {
-  remote = await makeRemote({ owner: "acme", name: "app", files: { "README.md": "# app\n" } });
-  const workerPort = await freePort();
-  box = await startTestBox({ baseUrl: remote.baseUrl, env: { WORKER_URL: `http://127.0.0.1:${workerPort}` } });
-  worker = await startTestWorker({ port: workerPort, boxUrl: box.url, boxToken: TEST_TOKEN, bindings: { DEV_LOGIN: "1" } });
-  await worker.signInDev("alice");
-});
+beforeAll(async () => ({ remote, box, worker } = await startWorkerWithBox()));
 afterAll(async () => {
   await worker?.dispose();
   await box?.dispose();
@@ -40,9 +28,9 @@ describe("POST /api/chats/:id/fork", () => {
 
   it("a chat with two checkpoints lists both with their files", async () => {
     const made = await worker.json<{ chat: Chat }>("/api/chats", { method: "POST", body: { repo: "acme/app", prompt: { text: "write a.txt: A\nsay: a" } } });
-    parent = await idleWithPrompts(made.body.chat.id, 1);
+    parent = await runFinished<Chat>(worker, made.body.chat.id, 1);
     await worker.json(`/api/chats/${parent.id}/prompts`, { method: "POST", body: { text: "write b.txt: B\nsay: b" } });
-    await idleWithPrompts(parent.id, 2);
+    await runFinished<Chat>(worker, parent.id, 2);
     const cps = await waitFor("two checkpoints", async () => {
       const list = await checkpointsOf(parent.id);
       return list.length === 2 ? list : undefined;
@@ -56,7 +44,7 @@ describe("POST /api/chats/:id/fork", () => {
     expect(res.status).toBe(201);
     expect(res.body.chat.id).not.toBe(parent.id);
     expect(res.body.chat.forkedFrom).toBe(`${parent.id}@${first.sha}`);
-    const child = await idleWithPrompts(res.body.chat.id, 1);
+    const child = await runFinished<Chat>(worker, res.body.chat.id, 1);
     const diff = await worker.json<{ files: Array<{ path: string }> }>(`/api/chats/${child.id}/diff`);
     expect(diff.body.files.map((f) => f.path).sort()).toEqual(["a.txt", "c.txt"]);
 

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeRemote } from "../helpers/git-fixture.ts";
-import { startTestBox, TEST_TOKEN, type BoxHarness } from "../helpers/box-harness.ts";
-import { freePort } from "../helpers/scratch-opencode.ts";
-import { startTestWorker, type TestWorker } from "../helpers/worker-harness.ts";
-import { waitFor } from "../helpers/wait-for.ts";
+import { startTestBox, type BoxHarness } from "../helpers/box-harness.ts";
+import { runFinished, startWorkerWithBox } from "../helpers/worker-with-box.ts";
+import type { TestWorker } from "../helpers/worker-harness.ts";
 
 type Schedule = { id: string; repo: string; cron: string; reuse: boolean; chatId?: string; paused: boolean; nextRunAt?: string; lastRunAt?: string; next: string[] };
 type Run = { id: string; scheduledFor: string; chatId?: string; status: string; error?: string };
@@ -35,22 +34,8 @@ const userPromptIds = async (sessionId: string) => {
   expect(res.status).toBe(200);
   return res.body.filter((m) => m.info.role === "user").flatMap((m) => m.parts.map((p) => p.metadata?.ocwebPromptId)).filter(Boolean);
 };
-/** Waits until every prompt of the chat was sent and the chat is idle again. */
-const runFinished = (chatId: string, prompts: number) =>
-  waitFor(`chat ${chatId} to finish ${prompts} prompt(s)`, async () => {
-    const list = await chatPrompts(chatId);
-    const chat = await getChat(chatId);
-    return list.length === prompts && list.every((p) => p.state === "sent") && chat.status === "idle" ? chat : undefined;
-  });
 
-beforeAll(async () => {
-  remote = await makeRemote({ owner: "acme", name: "app", files: { "README.md": "# app\n" } });
-  const workerPort = await freePort();
-  boxPort = await freePort();
-  box = await startTestBox({ baseUrl: remote.baseUrl, port: boxPort, env: { WORKER_URL: `http://127.0.0.1:${workerPort}` } });
-  worker = await startTestWorker({ port: workerPort, boxUrl: box.url, boxToken: TEST_TOKEN, bindings: { DEV_LOGIN: "1" } });
-  await worker.signInDev("alice");
-});
+beforeAll(async () => ({ remote, box, worker, boxPort } = await startWorkerWithBox()));
 afterAll(async () => {
   await worker?.dispose();
   await box?.dispose();
@@ -139,7 +124,7 @@ describe("the scheduled() handler", () => {
     await fire(slot);
     const [run] = (await detail(s.id)).runs;
     expect(run).toMatchObject({ scheduledFor: new Date(slot).toISOString(), chatId: expect.any(String) });
-    const chat = await runFinished(run!.chatId!, 1);
+    const chat = await runFinished<Chat>(worker, run!.chatId!, 1);
     expect(chat.title).toBe("write nightly.txt: ok");
     const res = await worker.json<Message[]>(`/api/box/oc/session/${chat.sessionId}/message`);
     expect(res.body.flatMap((m) => m.parts).some((p) => p.type === "text" && p.text?.includes("nightly done"))).toBe(true);
@@ -157,12 +142,12 @@ describe("the scheduled() handler", () => {
     const slot = slotOf(s);
     await fire(slot);
     const first = (await detail(s.id)).runs[0]!;
-    await runFinished(first.chatId!, 1);
+    await runFinished(worker, first.chatId!, 1);
     await fire(slot + DAY);
     const { runs, schedule } = await detail(s.id);
     expect(runs.map((r) => r.chatId)).toEqual([first.chatId, first.chatId]);
     expect(schedule.chatId).toBe(first.chatId);
-    await runFinished(first.chatId!, 2);
+    await runFinished(worker, first.chatId!, 2);
     expect(await chatsOfSchedule(s.id)).toBe(1);
     await remove(s.id);
   });
@@ -186,7 +171,7 @@ describe("the scheduled() handler", () => {
     expect(prompts.map((p) => p.state)).toEqual(["queued"]);
 
     box = await startTestBox({ baseUrl: remote.baseUrl, dataDir: box.dataDir, port: boxPort, env: { WORKER_URL: worker.url } });
-    const chat = await runFinished(run!.chatId!, 1); // delivered by the outbox after the box's hello
+    const chat = await runFinished<Chat>(worker, run!.chatId!, 1); // delivered by the outbox after the box's hello
     await fire(slot + 180_000);
     expect(await userPromptIds(chat.sessionId!)).toEqual([prompts[0]!.id]);
     expect((await detail(s.id)).runs).toMatchObject([{ id: run!.id, status: "idle" }]);
@@ -205,7 +190,7 @@ describe("the scheduled() handler", () => {
     expect(runs[1]!.chatId).toBeUndefined();
     expect(schedule.nextRunAt).toBe(new Date(first + 6 * HOUR).toISOString());
     expect(await chatsOfSchedule(s.id)).toBe(1);
-    await runFinished(runs[0]!.chatId!, 1);
+    await runFinished(worker, runs[0]!.chatId!, 1);
     await remove(s.id);
   });
 
