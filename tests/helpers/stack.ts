@@ -6,6 +6,7 @@ import type { Env } from "../../worker/env.ts";
 import { startWorkerOnNode } from "../../worker/node.ts";
 import { startTestBox, TEST_TOKEN, type BoxHarness } from "./box-harness.ts";
 import { makeRemote } from "./git-fixture.ts";
+import { startGithubStandin, STANDIN_CLIENT_ID, STANDIN_CLIENT_SECRET, type StandinIssue } from "./github-standin.ts";
 import { freePort } from "./scratch-opencode.ts";
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
@@ -40,6 +41,36 @@ export async function startStack(opts: { boxEnv?: Record<string, string>; worker
       await box.dispose();
       await remote.cleanup();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The stack signed in through GitHub's OAuth instead of the local sign-in: the GitHub stand-in serves
+ * alice and her repo acme/widgets (plus any `issues`), and the worker points at it.
+ */
+export async function startStackWithGithub(opts: { issues?: Record<string, StandinIssue[]> } = {}) {
+  const gh = await startGithubStandin({
+    users: [{ id: 701, login: "alice", name: "Alice A." }],
+    repos: { alice: [{ full_name: "acme/widgets", private: false, default_branch: "main", pushed_at: "2026-01-01T00:00:00Z" }] },
+    issues: opts.issues,
+  });
+  const stack = await startStack({
+    workerEnv: {
+      DEV_LOGIN: "0",
+      GITHUB_CLIENT_ID: STANDIN_CLIENT_ID,
+      GITHUB_CLIENT_SECRET: STANDIN_CLIENT_SECRET,
+      GITHUB_API_URL: gh.url,
+      GITHUB_OAUTH_URL: gh.url,
+      ALLOWED_GITHUB_USERS: "alice",
+    },
+  });
+  return {
+    ...stack,
+    gh,
+    async close() {
+      await stack.close();
+      await gh.close();
     },
   };
 }

@@ -1,15 +1,13 @@
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LAPTOP, launchBrowser, newContext, PHONE, shot } from "../helpers/browser.ts";
-import { startGithubStandin, STANDIN_CLIENT_ID, STANDIN_CLIENT_SECRET, type GithubStandin } from "../helpers/github-standin.ts";
-import { startStack, type Stack } from "../helpers/stack.ts";
+import { startStackWithGithub } from "../helpers/stack.ts";
 
 type Chat = { id: string; status: string; model?: string; directory?: string; issueUrl?: string; archived: boolean };
 
 const ISSUE_URL = "https://github.example/acme/widgets/issues/7";
 const SLOW = { timeout: 90_000, interval: 500 };
-let gh: GithubStandin;
-let stack: Stack;
+let stack: Awaited<ReturnType<typeof startStackWithGithub>>;
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
 let ctx: BrowserContext;
 let page: Page;
@@ -24,18 +22,13 @@ const modelsAskedIn = (dir: string) =>
   [...new Set((stack.box.box.demo?.requests ?? []).filter((r) => (r.tools?.length ?? 0) > 0 && r.messages.some((m) => m.role === "system" && JSON.stringify(m.content).includes(`Working directory: ${dir}`))).map((r) => r.model))];
 
 beforeAll(async () => {
-  gh = await startGithubStandin({
-    users: [{ id: 701, login: "alice" }],
-    repos: { alice: [{ full_name: "acme/widgets", private: false, default_branch: "main", pushed_at: "2026-01-01T00:00:00Z" }] },
+  stack = await startStackWithGithub({
     issues: {
       "acme/widgets": [
         { number: 7, title: "Make notes", body: "write notes.txt: from the issue\nsay: noted", labels: ["good first issue"] },
         { number: 8, title: "Add a changelog (a pull request)", pull_request: true },
       ],
     },
-  });
-  stack = await startStack({
-    workerEnv: { GITHUB_CLIENT_ID: STANDIN_CLIENT_ID, GITHUB_CLIENT_SECRET: STANDIN_CLIENT_SECRET, GITHUB_API_URL: gh.url, GITHUB_OAUTH_URL: gh.url, ALLOWED_GITHUB_USERS: "alice" },
   });
   browser = await launchBrowser();
   ctx = await newContext(browser.browser, PHONE, stack.url);
@@ -46,7 +39,6 @@ afterAll(async () => {
   await ctx?.close();
   await browser?.close();
   await stack?.close();
-  await gh?.close();
 });
 
 describe("parallel attempts from an issue, on a phone", () => {

@@ -2,31 +2,19 @@ import { execa } from "execa";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, newContext, PHONE, shot } from "../helpers/browser.ts";
-import { startGithubStandin, STANDIN_CLIENT_ID, STANDIN_CLIENT_SECRET, type GithubStandin } from "../helpers/github-standin.ts";
-import { startStack, type Stack } from "../helpers/stack.ts";
+import type { GithubStandin } from "../helpers/github-standin.ts";
+import { startStackWithGithub } from "../helpers/stack.ts";
 
 let gh: GithubStandin;
-let stack: Stack;
+let stack: Awaited<ReturnType<typeof startStackWithGithub>>;
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
 let ctx: BrowserContext;
 let page: Page;
 const LONG = { timeout: 45_000 };
 
 beforeAll(async () => {
-  gh = await startGithubStandin({
-    users: [{ id: 4242, login: "alice", name: "Alice A." }],
-    repos: { alice: [{ full_name: "acme/widgets", private: true, default_branch: "main", pushed_at: "2026-11-20T10:00:00Z" }] },
-  });
-  stack = await startStack({
-    workerEnv: {
-      DEV_LOGIN: "0",
-      GITHUB_CLIENT_ID: STANDIN_CLIENT_ID,
-      GITHUB_CLIENT_SECRET: STANDIN_CLIENT_SECRET,
-      GITHUB_API_URL: gh.url,
-      GITHUB_OAUTH_URL: gh.url,
-      ALLOWED_GITHUB_USERS: "alice",
-    },
-  });
+  stack = await startStackWithGithub();
+  gh = stack.gh;
   browser = await launchBrowser();
   ctx = await newContext(browser.browser, PHONE, stack.url);
   page = await ctx.newPage();
@@ -36,7 +24,6 @@ afterAll(async () => {
   await ctx?.close();
   await browser?.close();
   await stack?.close();
-  await gh?.close();
 });
 
 describe("from GitHub sign-in to a pull request, on the phone", () => {
