@@ -1,5 +1,6 @@
 import { mkdirSync, existsSync } from "node:fs";
 import path from "node:path";
+import type { Client } from "@libsql/client";
 import { execa } from "execa";
 import { ChatService } from "./chats/chat-service.ts";
 import { ChatStore } from "./chats/chat-store.ts";
@@ -13,7 +14,7 @@ import { demoModelConfig } from "./demo-model/config.ts";
 import type { BoxEnv } from "./env.ts";
 import { ApiError } from "../lib/api-error.ts";
 import { BoxBus } from "./events/bus.ts";
-import { WebhookSender } from "./events/webhook-sender.ts";
+import { registerWithWorker, WebhookSender } from "./events/webhook-sender.ts";
 import { CloneCache } from "./git/clone-cache.ts";
 import { detach } from "./lib/detach.ts";
 import { KeyedLock } from "./lib/keyed-lock.ts";
@@ -25,7 +26,7 @@ import { killStaleOpencode } from "./opencode/stale.ts";
 import { OpencodeSupervisor } from "./opencode/supervisor.ts";
 import { createBoxApp } from "./app.ts";
 import type { BoxServices } from "./services.ts";
-import { openStateDb } from "./state/db.ts";
+import { openStateDb, storedRegistration, storeRegistration } from "./state/db.ts";
 
 const RESYNC_MS = 15_000;
 export const BOX_VERSION = "0.1.0";
@@ -35,6 +36,10 @@ export async function startBox(env: BoxEnv, log: (line: string) => void = (l) =>
   const layout = dataLayout(env.dataDir);
   for (const dir of [layout.reposDir, layout.worktreesDir, layout.opencodeDir]) mkdirSync(dir, { recursive: true });
   const db = await openStateDb(layout.stateDb);
+  const identity = await boxIdentity(env, db, log).catch((err: unknown) => {
+    db.close();
+    throw err;
+  });
   const store = new ChatStore(db);
   const ledger = new PromptLedger(db);
   const bus = new BoxBus();
@@ -74,7 +79,7 @@ export async function startBox(env: BoxEnv, log: (line: string) => void = (l) =>
   const chats = new ChatService(deps, (chatId) => detach(() => pump.pump(chatId), `pump ${chatId}`, log));
   const tracker = new RunTracker(deps, chats, pump);
   const follower = new EventFollower({ getTarget: () => (supervisor.up ? { url: supervisor.url, authHeader: supervisor.authHeader } : undefined) });
-  const sender = env.workerUrl ? new WebhookSender({ workerUrl: env.workerUrl, key: env.token, log }) : undefined;
+  const sender = env.workerUrl ? new WebhookSender({ workerUrl: env.workerUrl, key: identity.token, boxId: identity.boxId, log }) : undefined;
 
   follower.on("event", (e: OpencodeEvent) => detach(() => tracker.onEvent(e), "event", log));
   // Every (re)connect, including after opencode restarts: missed events are re-read, then sends settled.
@@ -83,7 +88,7 @@ export async function startBox(env: BoxEnv, log: (line: string) => void = (l) =>
     log(`opencode exited (${info.signal ?? info.code}); restarting`);
     detach(() => tracker.interruptAll(), "interrupt", log);
   });
-  supervisor.on("up", () => sender?.send("/internal/box/hello", hello(supervisor)));
+  supervisor.on("up", () => sender?.send("/internal/box/hello", hello(supervisor, env.publicUrl)));
   bus.subscribe((e) => sender?.send("/internal/box/events", e));
 
   const stale = await killStaleOpencode(home);
@@ -94,7 +99,7 @@ export async function startBox(env: BoxEnv, log: (line: string) => void = (l) =>
   const resync = setInterval(() => detach(() => tracker.resync(), "resync", log), RESYNC_MS);
 
   const services: BoxServices = {
-    token: env.token,
+    token: identity.token,
     layout,
     budgetBytes: env.diskBudgetBytes,
     store,
@@ -125,8 +130,26 @@ export async function startBox(env: BoxEnv, log: (line: string) => void = (l) =>
 
 export type RunningBox = Awaited<ReturnType<typeof startBox>>;
 
-function hello(sup: OpencodeSupervisor) {
-  return { box: { version: BOX_VERSION }, opencode: { version: sup.version ?? null }, at: Date.now() };
+/** `box.url`: a registered box's current address, so a new tunnel URL after a restart reaches the worker. */
+function hello(sup: OpencodeSupervisor, url: string | undefined) {
+  return { box: { version: BOX_VERSION, ...(url ? { url } : {}) }, opencode: { version: sup.version ?? null }, at: Date.now() };
+}
+
+/** The token the box answers to and signs with: its registration (kept, or made now with the key), else BOX_TOKEN. */
+async function boxIdentity(env: BoxEnv, db: Client, log: (line: string) => void): Promise<{ token: string; boxId?: string }> {
+  const stored = await storedRegistration(db);
+  if (stored) {
+    if (env.registrationKey) log(`registered before as box ${stored.boxId}: OCWEB_REGISTRATION_KEY is not used again (you may remove it)`);
+    return stored;
+  }
+  if (env.registrationKey && env.workerUrl && env.publicUrl) {
+    const made = await registerWithWorker(env.workerUrl, env.registrationKey, env.publicUrl);
+    await storeRegistration(db, { ...made, workerUrl: env.workerUrl, registeredAt: Date.now() });
+    log(`registered with ${env.workerUrl} as box ${made.boxId}, reachable at ${env.publicUrl}`);
+    return made;
+  }
+  if (env.token) return { token: env.token };
+  throw new Error("box: BOX_TOKEN is required (at least 32 characters), or OCWEB_REGISTRATION_KEY with BOX_PUBLIC_URL and WORKER_URL to register with the worker");
 }
 
 /** The demo model's provider, merged under whatever config the operator passed inline. */

@@ -21,7 +21,19 @@ const flag = z
   .transform((v) => v === "1" || v === "true");
 
 const schema = z.object({
-  BOX_TOKEN: z.string().min(32, "BOX_TOKEN must be at least 32 characters"),
+  /**
+   * The bearer the worker sends and the webhooks' HMAC key, for the box the worker's own BOX_URL +
+   * BOX_TOKEN name. Not needed by a box that registers itself (below) or registered before.
+   */
+  BOX_TOKEN: z.string().min(32, "BOX_TOKEN must be at least 32 characters").optional(),
+  /**
+   * One more box for a user: the one-time key the UI showed (Box → Add a box). At its first start the
+   * box registers at WORKER_URL as BOX_PUBLIC_URL and keeps the identity and secret it gets in its
+   * state db; later starts use those and ignore the key (and BOX_TOKEN).
+   */
+  OCWEB_REGISTRATION_KEY: z.string().min(16).max(200).optional(),
+  /** Where the worker reaches this box (its tunnel URL; http only on loopback); announced on every hello. */
+  BOX_PUBLIC_URL: z.string().url().optional(),
   BOX_HOST: z.string().default("127.0.0.1"),
   BOX_PORT: z.coerce.number().int().min(0).max(65535).default(8790),
   OCWEB_DATA: z.string().default("./.data/box"),
@@ -33,6 +45,11 @@ const schema = z.object({
   OPENCODE_BIN: z.string().optional(),
   OPENCODE_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   OCWEB_SETUP_TIMEOUT_MS: z.coerce.number().int().positive().default(10 * 60_000),
+}).superRefine((e, ctx) => {
+  if (!e.OCWEB_REGISTRATION_KEY) return;
+  const need = (name: "WORKER_URL" | "BOX_PUBLIC_URL") => !e[name] && ctx.addIssue({ code: "custom", path: [name], message: `${name} is required with OCWEB_REGISTRATION_KEY` });
+  need("WORKER_URL");
+  need("BOX_PUBLIC_URL");
 });
 
 export type BoxEnv = ReturnType<typeof parseBoxEnv>;
@@ -53,7 +70,10 @@ export function parseBoxEnv(env: NodeJS.ProcessEnv = process.env) {
     Object.entries(env).filter(([k, v]) => k.startsWith("OPENCODE_") && !boxOwned.has(k) && v !== undefined),
   ) as Record<string, string>;
   return {
+    /** Undefined when the box registers (or registered) itself: box.ts then takes the token from its state db. */
     token: e.BOX_TOKEN,
+    registrationKey: e.OCWEB_REGISTRATION_KEY,
+    publicUrl: e.BOX_PUBLIC_URL?.replace(/\/+$/, ""),
     host: e.BOX_HOST,
     port: e.BOX_PORT,
     dataDir,

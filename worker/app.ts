@@ -8,6 +8,7 @@ import { meRoutes } from "./routes/me.ts";
 import { repoRoutes } from "./routes/repos.ts";
 import { chatRoutes } from "./routes/chats.ts";
 import { boxRoutes } from "./routes/box.ts";
+import { boxesRoutes, boxRegistrationRoutes } from "./routes/boxes.ts";
 import { internalRoutes } from "./routes/internal.ts";
 import { pushRoutes } from "./routes/push.ts";
 import { scheduleRoutes } from "./routes/schedules.ts";
@@ -38,10 +39,12 @@ export function createApp(deps: AppDeps) {
   const routes = app
     .route("/auth", authRoutes)
     .route("/internal/box", internalRoutes)
+    .route("/internal/boxes", boxRegistrationRoutes)
     .route("/api/me", meRoutes)
     .route("/api/repos", repoRoutes)
     .route("/api/chats", chatRoutes)
     .route("/api/box", boxRoutes)
+    .route("/api/boxes", boxesRoutes)
     .route("/api/push", pushRoutes)
     .route("/api/schedules", scheduleRoutes)
     .route("/api/usage", usageRoutes);

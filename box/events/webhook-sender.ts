@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { signBody } from "../../lib/signature.ts";
 
 type Post = { path: "/internal/box/events" | "/internal/box/hello"; body: unknown };
@@ -13,7 +14,8 @@ export class WebhookSender {
   private stopped = false;
 
   constructor(
-    private opts: { workerUrl: string; key: string; maxQueue?: number; log?: (line: string) => void },
+    /** `boxId`: a registered box names itself in x-ocweb-box (the worker then checks `key` against its token). */
+    private opts: { workerUrl: string; key: string; boxId?: string; maxQueue?: number; log?: (line: string) => void },
   ) {}
 
   send(path: Post["path"], body: unknown) {
@@ -50,7 +52,11 @@ export class WebhookSender {
     const text = JSON.stringify(body);
     const res = await fetch(this.opts.workerUrl + path, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-ocweb-signature": await signBody(this.opts.key, text) },
+      headers: {
+        "content-type": "application/json",
+        "x-ocweb-signature": await signBody(this.opts.key, text),
+        ...(this.opts.boxId ? { "x-ocweb-box": this.opts.boxId } : {}),
+      },
       body: text,
       signal: AbortSignal.timeout(10_000),
     });
@@ -60,4 +66,26 @@ export class WebhookSender {
     }
     return res.ok;
   }
+}
+
+const registered = z.object({ boxId: z.string().regex(/^[0-9A-Z]{26}$/), token: z.string().min(32) });
+
+/**
+ * POST $WORKER_URL/internal/boxes/register with the one-time key: answers the box's id and its own
+ * secret. Throws a message for the operator when the worker refuses (a used, expired or unknown key).
+ */
+export async function registerWithWorker(workerUrl: string, key: string, publicUrl: string): Promise<z.infer<typeof registered>> {
+  const res = await fetch(`${workerUrl}/internal/boxes/register`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ key, url: publicUrl }),
+    signal: AbortSignal.timeout(30_000),
+  }).catch((err: Error) => {
+    throw new Error(`box: could not reach the worker at ${workerUrl} to register: ${err.message}`);
+  });
+  const body = (await res.json().catch(() => undefined)) as { error?: { message?: string } } | undefined;
+  if (!res.ok) throw new Error(`box: the worker refused OCWEB_REGISTRATION_KEY (${res.status}): ${body?.error?.message ?? "no reason given"}`);
+  const parsed = registered.safeParse(body);
+  if (!parsed.success) throw new Error(`box: the worker's answer to the registration is not {boxId, token}`);
+  return parsed.data;
 }

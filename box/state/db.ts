@@ -42,9 +42,13 @@ const schema = [
     pushed INTEGER NOT NULL,
     created_at INTEGER NOT NULL
   )`,
+  `CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  )`,
 ];
 
-/** The box's own durable state: chats and the prompt ledger, in a local libsql file. */
+/** The box's own durable state: chats, the prompt ledger and its registration, in a local libsql file. */
 export async function openStateDb(file: string): Promise<Client> {
   mkdirSync(path.dirname(file), { recursive: true });
   const db = createClient({ url: `file:${file}` });
@@ -52,4 +56,17 @@ export async function openStateDb(file: string): Promise<Client> {
   await db.execute("PRAGMA busy_timeout = 5000");
   await db.batch(schema, "write");
   return db;
+}
+
+/** What a box got when it registered with the worker (OCWEB_REGISTRATION_KEY): it keeps it for good. */
+export type Registration = { boxId: string; token: string; workerUrl: string; registeredAt: number };
+
+export async function storedRegistration(db: Client): Promise<Registration | undefined> {
+  const rs = await db.execute({ sql: "SELECT value FROM settings WHERE key = 'registration'", args: [] });
+  const value = rs.rows[0]?.value;
+  return typeof value === "string" ? (JSON.parse(value) as Registration) : undefined;
+}
+
+export async function storeRegistration(db: Client, registration: Registration): Promise<void> {
+  await db.execute({ sql: "INSERT INTO settings (key, value) VALUES ('registration', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", args: [JSON.stringify(registration)] });
 }

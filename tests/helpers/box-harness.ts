@@ -9,7 +9,10 @@ export const TEST_TOKEN = "test-token-0123456789-abcdefghijklmnop";
 
 export type BoxHarness = Awaited<ReturnType<typeof startTestBox>>;
 
-/** A real box on loopback (real opencode, scripted model) over a temp data dir. */
+/**
+ * A real box on loopback (real opencode, scripted model) over a temp data dir. `call` sends the box's
+ * own token: TEST_TOKEN, or the one it got when it registered (env OCWEB_REGISTRATION_KEY).
+ */
 export async function startTestBox(opts: { baseUrl: string; dataDir?: string; port?: number; env?: Record<string, string> }) {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), "ocweb-box-"));
   const env = parseBoxEnv({
@@ -26,7 +29,7 @@ export async function startTestBox(opts: { baseUrl: string; dataDir?: string; po
   const call = async (method: string, route: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(running.url + route, {
       method,
-      headers: { authorization: `Bearer ${TEST_TOKEN}`, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+      headers: { authorization: `Bearer ${running.box.services.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();

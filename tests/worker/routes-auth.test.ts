@@ -11,7 +11,7 @@ const EVIL = "https://evil.example";
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 const ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 /** Public routes, decided one by one: a new route outside /api and /internal/box must be added here on purpose. */
-const PUBLIC = new Set(["GET /auth/github", "GET /auth/github/callback", "GET /auth/dev", "POST /auth/logout"]);
+const PUBLIC = new Set(["GET /auth/github", "GET /auth/github/callback", "GET /auth/dev", "POST /auth/logout", "POST /internal/boxes/register"]);
 const PARAM_VALUES: Record<string, string> = { id: "01J9ZXQ4W7B2M5N8P3R6T0V1Y4", owner: "acme", name: "app", pid: "4242" };
 
 /** The app's own route table (handlers only, not middleware); the db is never touched for the list. */

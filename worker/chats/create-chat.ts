@@ -22,6 +22,8 @@ export type NewChat = {
   scheduleId?: string;
   issueUrl?: string;
   forkedFrom?: string;
+  /** The box it is pinned to (null or missing: the env box); the caller picks it (worker/boxes/resolve.ts). */
+  boxId?: string | null;
 };
 
 /**
@@ -34,7 +36,7 @@ export async function createChat(db: Db, userId: string, input: NewChat): Promis
   const now = new Date();
   const id = ulid(now.getTime());
   const insertChat = db.insert(chats).values({
-    id, userId, repo: input.repo, base: input.base ?? null, branch: chatBranch(id), model: input.model ?? null,
+    id, userId, boxId: input.boxId ?? null, repo: input.repo, base: input.base ?? null, branch: chatBranch(id), model: input.model ?? null,
     title: input.title ?? (input.prompt ? titleFrom(input.prompt.text) : null), status: "queued", createdAt: now, lastActivityAt: now,
     groupId: input.groupId ?? null, scheduleId: input.scheduleId ?? null, issueUrl: input.issueUrl ?? null, forkedFrom: input.forkedFrom ?? null,
   });

@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { ApiError } from "../../lib/api-error.ts";
-import type { BoxClient } from "../box/client.ts";
+import { type BoxClient, ENV_BOX_ID } from "../box/client.ts";
+import { type BoxFor, onBox } from "../boxes/resolve.ts";
 import type { Db } from "../db/client.ts";
 import { chats, prompts } from "../db/schema.ts";
 
@@ -32,6 +33,7 @@ export async function deliverChat(db: Db, box: BoxClient, chatId: string): Promi
 async function deliverOnce(db: Db, box: BoxClient, chatId: string): Promise<boolean> {
   const chat = await db.query.chats.findFirst({ where: eq(chats.id, chatId) });
   if (!chat || (chat.status === "error" && !chat.sessionId)) return false;
+  if ((chat.boxId ?? ENV_BOX_ID) !== box.id) throw new Error(`chat ${chatId} is on box ${chat.boxId ?? ENV_BOX_ID}, not ${box.id}`);
   if (!chat.sessionId) {
     try {
       const fromCommit = chat.forkedFrom?.split("@")[1];
@@ -71,17 +73,34 @@ async function deliverOnce(db: Db, box: BoxClient, chatId: string): Promise<bool
   return queued.length > 0;
 }
 
-/** Every chat with something in its outbox (oldest first, bounded per run). */
-export async function deliverPending(db: Db, box: BoxClient, opts: { userId?: string; limit?: number } = {}): Promise<void> {
-  if (!box.configured) return;
+/**
+ * Every chat with something in its outbox (oldest first, bounded per run), box by box side by side:
+ * a box that is down (a failed /healthz) is skipped, and a slow one holds up only its own chats.
+ */
+export async function deliverPending(db: Db, boxFor: BoxFor, opts: { userId?: string; boxId?: string | null; limit?: number } = {}): Promise<void> {
   const waiting = db.select({ chatId: prompts.chatId }).from(prompts).where(eq(prompts.state, "queued"));
   const rows = await db
-    .select({ id: chats.id })
+    .select({ id: chats.id, boxId: chats.boxId })
     .from(chats)
-    .where(and(or(eq(chats.status, "queued"), inArray(chats.id, waiting)), opts.userId ? eq(chats.userId, opts.userId) : undefined))
+    .where(and(
+      or(eq(chats.status, "queued"), inArray(chats.id, waiting)),
+      opts.userId ? eq(chats.userId, opts.userId) : undefined,
+      opts.boxId === undefined ? undefined : onBox(opts.boxId),
+    ))
     .orderBy(asc(chats.createdAt))
     .limit(opts.limit ?? 25);
-  for (const row of rows) await deliverChat(db, box, row.id);
+  const byBox = new Map<string | null, typeof rows>();
+  for (const row of rows) byBox.set(row.boxId, [...(byBox.get(row.boxId) ?? []), row]);
+  await Promise.all([...byBox].map(async ([boxId, list]) => {
+    try {
+      const box = await boxFor(boxId);
+      // A retired box's chats go through: what still waits for it fails, saying why.
+      if (!box.retired && !(box.configured && (await box.healthy()))) return;
+      for (const row of list) await deliverChat(db, box, row.id);
+    } catch (err) {
+      console.error(`outbox of box ${boxId ?? ENV_BOX_ID}:`, err);
+    }
+  }));
 }
 
 /** The box understood and said no (4xx): retrying will not help. Anything else: try again later. */

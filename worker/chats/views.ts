@@ -1,3 +1,4 @@
+import { ENV_BOX_ID } from "../box/client.ts";
 import type { chats, prompts } from "../db/schema.ts";
 
 type ChatRow = typeof chats.$inferSelect;
@@ -8,6 +9,7 @@ export function chatView(c: ChatRow) {
   return {
     id: c.id,
     repo: c.repo,
+    boxId: c.boxId ?? ENV_BOX_ID,
     branch: c.branch,
     base: c.base,
     status: c.status,

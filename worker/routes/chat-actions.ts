@@ -5,8 +5,8 @@ import { badRequest } from "../../lib/api-error.ts";
 import { validate } from "../../lib/validate.ts";
 import { chatIdSchema } from "../../lib/names.ts";
 import { background } from "../background.ts";
-import { boxClient } from "../box/client.ts";
-import type { AppEnv } from "../context.ts";
+import { liveBoxForChat } from "../boxes/resolve.ts";
+import { boxScope, type AppEnv } from "../context.ts";
 import { chats } from "../db/schema.ts";
 import { ownChat } from "../chats/own-chat.ts";
 import { githubClient, githubTokenFor } from "../github/client.ts";
@@ -19,27 +19,26 @@ type Diff = { base: string; baseCommit: string; head: string; files: Array<{ pat
 /** Actions on a chat that live on the box: each needs the chat to be there already. */
 export const chatActionRoutes = new Hono<AppEnv>()
   .post("/:id/abort", validate("param", idParam), async (c) => {
-    const chat = await onBox(c, c.req.valid("param").id);
-    await boxClient(c.env, c.get("deps").boxFetch).call("POST", `/mgmt/chats/${chat.id}/abort`);
+    const { chat, box } = await onBox(c, c.req.valid("param").id);
+    await box.call("POST", `/mgmt/chats/${chat.id}/abort`);
     return c.body(null, 204);
   })
   .get("/:id/diff", validate("param", idParam), async (c) => {
-    const chat = await onBox(c, c.req.valid("param").id);
-    const diff = await boxClient(c.env, c.get("deps").boxFetch).call<Diff>("GET", `/mgmt/chats/${chat.id}/diff`);
+    const { chat, box } = await onBox(c, c.req.valid("param").id);
+    const diff = await box.call<Diff>("GET", `/mgmt/chats/${chat.id}/diff`);
     const additions = diff.files.reduce((n, f) => n + f.additions, 0);
     const deletions = diff.files.reduce((n, f) => n + f.deletions, 0);
     await c.get("db").update(chats).set({ filesChanged: diff.files.length, additions, deletions }).where(eq(chats.id, chat.id));
     return c.json(diff);
   })
   .get("/:id/checkpoints", validate("param", idParam), async (c) => {
-    const chat = await onBox(c, c.req.valid("param").id);
-    return c.json(await boxClient(c.env, c.get("deps").boxFetch).call<{ checkpoints: unknown[] }>("GET", `/mgmt/chats/${chat.id}/checkpoints`));
+    const { chat, box } = await onBox(c, c.req.valid("param").id);
+    return c.json(await box.call<{ checkpoints: unknown[] }>("GET", `/mgmt/chats/${chat.id}/checkpoints`));
   })
   .post("/:id/pr", validate("param", idParam), validate("json", prBody), async (c) => {
-    const chat = await onBox(c, c.req.valid("param").id);
+    const { chat, box } = await onBox(c, c.req.valid("param").id);
     const token = await githubTokenFor(c);
     if (!token) throw badRequest("sign in with GitHub to open pull requests");
-    const box = boxClient(c.env, c.get("deps").boxFetch);
     await box.call("POST", `/mgmt/chats/${chat.id}/checkpoint`);
     const input = c.req.valid("json");
     const [owner, name] = chat.repo.split("/") as [string, string];
@@ -61,8 +60,9 @@ function bodyWithIssueLink(body: string, issueUrl: string | null): string {
   return `${body}\n\nCloses ${issueUrl}`;
 }
 
+/** The user's chat and its own box; the chat must be there already and the box not retired. */
 async function onBox(c: Context<AppEnv>, id: string) {
   const chat = await ownChat(c.get("db"), c.get("user").id, id);
   if (!chat.sessionId) throw badRequest("this chat is still queued: it is not on the box yet");
-  return chat;
+  return { chat, box: await liveBoxForChat(boxScope(c), chat) };
 }

@@ -5,8 +5,8 @@ import { modelSchema, promptFilesSchema, promptTextSchema } from "../../lib/prom
 import { chatIdSchema, promptIdSchema } from "../../lib/names.ts";
 import { validate } from "../../lib/validate.ts";
 import { background } from "../background.ts";
-import { boxClient } from "../box/client.ts";
-import type { AppEnv } from "../context.ts";
+import { liveBoxForChat } from "../boxes/resolve.ts";
+import { boxScope, type AppEnv } from "../context.ts";
 import { createChat } from "../chats/create-chat.ts";
 import { deliverChat } from "../chats/outbox.ts";
 import { ownChat } from "../chats/own-chat.ts";
@@ -26,7 +26,7 @@ export const chatForkRoutes = new Hono<AppEnv>()
     const parent = await ownChat(db, c.get("user").id, c.req.valid("param").id);
     const input = c.req.valid("json");
     if (!parent.sessionId) throw badRequest("this chat is still queued: it has no checkpoints yet");
-    const box = boxClient(c.env, c.get("deps").boxFetch);
+    const box = await liveBoxForChat(boxScope(c), parent);
     const { checkpoints } = await box.call<{ checkpoints: Array<{ sha: string }> }>("GET", `/mgmt/chats/${parent.id}/checkpoints`);
     if (!checkpoints.some((cp) => cp.sha === input.sha)) throw badRequest(`${input.sha.slice(0, 7)} is not a checkpoint of this chat`);
     const { chat, created } = await createChat(db, parent.userId, {
@@ -36,6 +36,7 @@ export const chatForkRoutes = new Hono<AppEnv>()
       prompt: input.prompt,
       title: input.prompt ? undefined : `Fork of ${parent.title ?? parent.branch} @ ${input.sha.slice(0, 7)}`,
       forkedFrom: `${parent.id}@${input.sha}`,
+      boxId: parent.boxId, // the checkpoint is on the parent's box
     });
     if (created) background(c, deliverChat(db, box, chat.id), `deliver ${chat.id}`);
     return c.json({ chat: chatView(chat) }, created ? 201 : 200);

@@ -6,8 +6,8 @@ import { modelSchema, promptFilesSchema, promptTextSchema } from "../../lib/prom
 import { validate } from "../../lib/validate.ts";
 import { chatIdSchema, promptIdSchema, refSchema, repoSchema } from "../../lib/names.ts";
 import { background } from "../background.ts";
-import { boxClient } from "../box/client.ts";
-import type { AppEnv } from "../context.ts";
+import { boxForChat, boxIdSchema, liveBoxForChat, newChatBoxId } from "../boxes/resolve.ts";
+import { boxScope, type AppEnv } from "../context.ts";
 import { chats, checkpoints, prompts } from "../db/schema.ts";
 import { deliverChat } from "../chats/outbox.ts";
 import { chatView, promptView, type ChatView } from "../chats/views.ts";
@@ -30,6 +30,8 @@ const createBody = z.object({
   /** Attempt i uses models[i] ?? model; null (or a missing entry) = model. */
   models: z.array(modelSchema.nullable()).max(MAX_ATTEMPTS).optional(),
   issue: issueInput.optional(),
+  /** "env" or one of the user's registered boxes; default: the env box, else the box seen last. */
+  boxId: boxIdSchema.optional(),
 }).superRefine((b, ctx) => {
   const attempts = b.attempts ?? 1;
   const fail = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
@@ -52,11 +54,12 @@ const patchBody = z.object({ title: z.string().trim().min(1).max(200).optional()
 
 export const chatRoutes = new Hono<AppEnv>()
   .post("/", validate("json", createBody), async (c) => {
-    const { attempts = 1, models = [], issue, ...input } = c.req.valid("json");
+    const { attempts = 1, models = [], issue, boxId: requested, ...input } = c.req.valid("json");
     const db = c.get("db");
-    const box = boxClient(c.env, c.get("deps").boxFetch);
+    const boxId = await newChatBoxId(boxScope(c), c.get("user").id, requested);
+    const box = await boxForChat(boxScope(c), { boxId });
     const deliver = (id: string) => background(c, deliverChat(db, box, id), `deliver ${id}`);
-    const newChat = { ...input, issueUrl: issue?.url };
+    const newChat = { ...input, issueUrl: issue?.url, boxId };
     if (attempts === 1) {
       const { chat, created } = await createChat(db, c.get("user").id, { ...newChat, model: models[0] ?? input.model });
       if (created) deliver(chat.id);
@@ -70,7 +73,7 @@ export const chatRoutes = new Hono<AppEnv>()
   .get("/", validate("query", listQuery), async (c) => {
     const q = c.req.valid("query");
     const db = c.get("db");
-    const box = await syncStatusesFromBox(c);
+    const { box, boxes } = await syncStatusesFromBox(c);
     const rows = await db.select().from(chats).where(and(
       eq(chats.userId, c.get("user").id),
       q.status === "needs_you" ? eq(chats.needsYou, true) : q.status ? eq(chats.status, q.status) : undefined,
@@ -79,11 +82,12 @@ export const chatRoutes = new Hono<AppEnv>()
       // A group is listed whole (its shipped attempt and the archived rest) unless archived= says otherwise.
       q.archived === "true" ? isNotNull(chats.archivedAt) : q.archived === "false" || !q.group ? isNull(chats.archivedAt) : undefined,
     )).orderBy(...(q.group ? [asc(chats.createdAt), asc(chats.id)] : [desc(chats.lastActivityAt)])).limit(200);
-    return c.json({ chats: rows.map(chatView), box });
+    return c.json({ chats: rows.map(chatView), box, boxes });
   })
   .get("/:id", validate("param", idParam), async (c) => {
-    const box = await syncStatusesFromBox(c);
-    return c.json({ chat: chatView(await ownChat(c.get("db"), c.get("user").id, c.req.valid("param").id)), box });
+    const { id } = c.req.valid("param");
+    const { box } = await syncStatusesFromBox(c, await ownChat(c.get("db"), c.get("user").id, id));
+    return c.json({ chat: chatView(await ownChat(c.get("db"), c.get("user").id, id)), box });
   })
   .patch("/:id", validate("param", idParam), validate("json", patchBody), async (c) => {
     const chat = await ownChat(c.get("db"), c.get("user").id, c.req.valid("param").id);
@@ -91,8 +95,8 @@ export const chatRoutes = new Hono<AppEnv>()
     const archivedAt = body.archived === undefined ? undefined : body.archived ? new Date() : null;
     const [row] = await c.get("db").update(chats).set({ title: body.title, muted: body.muted, archivedAt }).where(eq(chats.id, chat.id)).returning();
     if (body.archived !== undefined && chat.sessionId) {
-      const box = boxClient(c.env, c.get("deps").boxFetch);
-      background(c, box.call("PATCH", `/mgmt/chats/${chat.id}`, { archived: body.archived }), `archive ${chat.id}`);
+      const box = await boxForChat(boxScope(c), chat);
+      if (!box.retired) background(c, box.call("PATCH", `/mgmt/chats/${chat.id}`, { archived: body.archived }), `archive ${chat.id}`);
     }
     return c.json({ chat: chatView(row!) });
   })
@@ -100,8 +104,9 @@ export const chatRoutes = new Hono<AppEnv>()
     const chat = await ownChat(c.get("db"), c.get("user").id, c.req.valid("param").id);
     const db = c.get("db");
     if (chat.sessionId) {
-      await boxClient(c.env, c.get("deps").boxFetch).call("DELETE", `/mgmt/chats/${chat.id}`).catch((err) => {
-        if (!(err instanceof ApiError && err.status === 404)) throw err;
+      // Gone on the box, or its box was retired: there is nothing left there to remove.
+      await (await boxForChat(boxScope(c), chat)).call("DELETE", `/mgmt/chats/${chat.id}`).catch((err) => {
+        if (!(err instanceof ApiError && (err.status === 404 || err.code === "box_retired"))) throw err;
       });
     }
     await db.batch([
@@ -121,11 +126,12 @@ export const chatRoutes = new Hono<AppEnv>()
       if (existing.chatId !== chat.id) throw conflict(`prompt ${promptId} belongs to another chat`);
       return c.json({ prompt: promptView(existing) }, 202);
     }
+    const box = await liveBoxForChat(boxScope(c), chat);
     await db.insert(prompts).values({ id: promptId, chatId: chat.id, userId: chat.userId, text: input.text, model: input.model ?? chat.model, files: input.files ?? null, state: "queued", createdAt: new Date() });
     await db.update(chats).set({ lastActivityAt: new Date(), ...(chat.title ? {} : { title: titleFrom(input.text) }) }).where(eq(chats.id, chat.id));
     // On the box already: one quick send, so the answer can say "sent". Still being created there
     // (a first clone can take minutes): answer "queued" now and deliver in the background.
-    const delivery = deliverChat(db, boxClient(c.env, c.get("deps").boxFetch), chat.id);
+    const delivery = deliverChat(db, box, chat.id);
     if (chat.sessionId) await delivery;
     else background(c, delivery, `deliver ${chat.id}`);
     const row = await db.query.prompts.findFirst({ where: eq(prompts.id, promptId) });
@@ -138,8 +144,8 @@ export const chatRoutes = new Hono<AppEnv>()
   })
   .post("/:id/pick", validate("param", idParam), async (c) => {
     const picked = await pickAttempt(c.get("db"), c.get("user").id, c.req.valid("param").id);
-    const box = boxClient(c.env, c.get("deps").boxFetch);
-    for (const { id, archived } of picked.boxArchive) background(c, box.call("PATCH", `/mgmt/chats/${id}`, { archived }), `archive ${id}`);
+    const box = await boxForChat(boxScope(c), picked.chat); // a group's attempts share one box
+    if (!box.retired) for (const { id, archived } of picked.boxArchive) background(c, box.call("PATCH", `/mgmt/chats/${id}`, { archived }), `archive ${id}`);
     return c.json({ chat: chatView(picked.chat), archived: picked.archived });
   })
   .route("/", chatActionRoutes)

@@ -1,13 +1,14 @@
 import { and, eq, ne, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { ApiError } from "../../lib/api-error.ts";
+import { ApiError, forbidden } from "../../lib/api-error.ts";
 import { verifySignature } from "../../lib/signature.ts";
 import { background } from "../background.ts";
-import { boxClient } from "../box/client.ts";
+import { isBoxUrl, markSeen, moveBox } from "../boxes/registry.ts";
+import { boxResolver, targetOf } from "../boxes/resolve.ts";
 import type { AppEnv } from "../context.ts";
 import type { Db } from "../db/client.ts";
-import { chats, checkpoints } from "../db/schema.ts";
+import { boxes, chats, checkpoints } from "../db/schema.ts";
 import { deliverPending } from "../chats/outbox.ts";
 import { recordUsage } from "../chats/usage.ts";
 import { needsYouDetail, notifyChat, statusRule, type ChatNotice } from "../push/notify.ts";
@@ -25,26 +26,57 @@ const boxEvent = z.looseObject({
   usage: z.object({ cost: z.number().min(0), tokensIn: z.number().int().min(0), tokensOut: z.number().int().min(0) }).optional(),
 });
 
-/** Box → worker webhooks: HMAC-signed with BOX_TOKEN (lib/signature.ts); anything else is 401. */
-export const internalRoutes = new Hono<AppEnv>()
+const hello = z.looseObject({ box: z.looseObject({ url: z.string().max(500).optional() }).optional() });
+/** Which box sent the webhook: chats.boxId (null: the env box). */
+type WebhookEnv = AppEnv & { Variables: { fromBox: string | null } };
+
+/**
+ * Box → worker webhooks, HMAC-signed (lib/signature.ts): a registered box names itself in
+ * `x-ocweb-box` and signs with its own token; the env box sends no such header and signs with
+ * BOX_TOKEN. A bad signature, or an unknown or retired box, is 401.
+ */
+export const internalRoutes = new Hono<WebhookEnv>()
   .use("*", async (c, next) => {
     const body = await c.req.text();
     if (body.length > MAX_BODY) throw new ApiError(413, "too_large", "webhook body too large");
-    const ok = await verifySignature(c.env.BOX_TOKEN ?? "", c.req.header("x-ocweb-signature"), body);
-    if (!ok) throw new ApiError(401, "unauthorized", "bad or stale signature");
+    const from = c.req.header("x-ocweb-box");
+    const key = from === undefined ? (c.env.BOX_TOKEN ?? "") : await registeredKey(c.get("db"), c.env, from);
+    const ok = await verifySignature(key, c.req.header("x-ocweb-signature"), body);
+    if (!ok) throw new ApiError(401, "unauthorized", from === undefined ? "bad or stale signature" : "bad or stale signature, or an unknown or retired box");
+    c.set("fromBox", from ?? null);
+    if (from) background(c, markSeen(c.get("db"), from), `seen ${from}`);
     await next();
   })
   .post("/events", async (c) => {
     const parsed = boxEvent.safeParse(parseJson(await c.req.text()));
     if (!parsed.success) throw new ApiError(400, "bad_request", "not a box event");
+    if (!(await fromChatsBox(c.get("db"), parsed.data.chatId, c.get("fromBox")))) throw forbidden("that chat is not on this box");
     const notice = await applyBoxEvent(c.get("db"), parsed.data);
     if (notice && !notice.chat.muted) background(c, notifyChat(c.get("db"), c.env, notice), `push ${notice.kind} ${notice.chat.id}`);
     return c.body(null, 204);
   })
   .post("/hello", async (c) => {
-    background(c, deliverPending(c.get("db"), boxClient(c.env, c.get("deps").boxFetch), { limit: 100 }), "outbox after hello");
+    const from = c.get("fromBox");
+    const url = hello.safeParse(parseJson(await c.req.text())).data?.box?.url?.replace(/\/+$/, "");
+    if (from && url && isBoxUrl(url)) await moveBox(c.get("db"), from, url); // a new tunnel URL after a restart
+    background(c, deliverPending(c.get("db"), boxResolver({ db: c.get("db"), env: c.env, fetch: c.get("deps").boxFetch }), { boxId: from, limit: 100 }), "outbox after hello");
     return c.body(null, 204);
   });
+
+/** A registered box's webhook key; "" (no signature matches it) for an unknown or retired box. */
+async function registeredKey(db: Db, env: AppEnv["Bindings"], id: string): Promise<string> {
+  if (!/^[0-9A-Z]{26}$/.test(id)) return "";
+  const row = await db.query.boxes.findFirst({ where: eq(boxes.id, id) });
+  if (!row || row.retiredAt || !row.tokenEnc) return "";
+  return (await targetOf(env, row)).token;
+}
+
+/** Whether an event is about a chat of the box that sent it (an unknown chat changes nothing anyway). */
+async function fromChatsBox(db: Db, chatId: string | undefined, from: string | null): Promise<boolean> {
+  if (!chatId) return true;
+  const chat = await db.query.chats.findFirst({ columns: { boxId: true }, where: eq(chats.id, chatId) });
+  return !chat || chat.boxId === from;
+}
 
 function parseJson(text: string): unknown {
   try {

@@ -8,7 +8,7 @@ import { load, save } from "./storage.ts";
 
 type CreateBody = InferRequestType<typeof api.api.chats.$post>["json"];
 /** A new chat the worker has not confirmed yet; kept until it has (or refuses it for good). */
-export type PendingSend = { promptId: string; repo: string; base?: string; model?: string; text: string; files?: Attachment[]; createdAt: string; error?: string };
+export type PendingSend = { promptId: string; repo: string; base?: string; model?: string; boxId?: string; text: string; files?: Attachment[]; createdAt: string; error?: string };
 
 // Images too big to keep across a reload: the send waits for the user rather than going without them.
 const restore = ({ filesDropped, ...p }: PendingSend & { filesDropped?: number }): PendingSend =>
@@ -31,7 +31,7 @@ export async function sendNewChat(input: Omit<PendingSend, "createdAt" | "error"
 async function deliver(promptId: string): Promise<{ chat: Chat } | { queued: true }> {
   const p = pending().find((x) => x.promptId === promptId);
   if (!p) return { queued: true };
-  const body: CreateBody = { repo: p.repo, prompt: { promptId: p.promptId, text: p.text, ...(p.files?.length ? { files: p.files } : {}) }, ...(p.base ? { base: p.base } : {}), ...(p.model ? { model: p.model } : {}) };
+  const body: CreateBody = { repo: p.repo, prompt: { promptId: p.promptId, text: p.text, ...(p.files?.length ? { files: p.files } : {}) }, ...(p.base ? { base: p.base } : {}), ...(p.model ? { model: p.model } : {}), ...(p.boxId ? { boxId: p.boxId } : {}) };
   try {
     const res = await json<{ chat: Chat }>(api.api.chats.$post({ json: body }));
     update((all) => all.filter((x) => x.promptId !== promptId));

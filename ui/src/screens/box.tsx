@@ -5,7 +5,8 @@ import { age, formatBytes } from "../lib/format.ts";
 import { createLoad, type Loaded } from "../lib/load.ts";
 import { now } from "../lib/media.ts";
 import { ConfirmButton } from "./confirm-button.tsx";
-import { GcSection } from "./box-gc.tsx";
+import { type BoxList, BoxesSection, isLive } from "./boxes.tsx";
+import { GcSection } from "./boxes-gc.tsx";
 import "./box.css";
 
 type Disk = { totalBytes: number; freeBytes: number; budgetBytes: number; reposBytes: number; worktreesBytes: number; opencodeBytes: number };
@@ -13,27 +14,43 @@ type Clone = { repo: string; defaultBranch: string; head: string; sizeBytes: num
 type Orphan = { pid: number; ppid: number; command: string; rssBytes: number; startedAt: string };
 
 const always = () => true;
+/** `?box=` of the dashboard calls; none: the worker's default box. */
+type Query = { box?: string };
 
-/** The box dashboard: what uses the disk, what can go, and what runs that should not. */
+/** The boxes, then one box's dashboard: what uses the disk, what can go, and what runs that should not. */
 export default function BoxScreen() {
-  const disk = createLoad(always, () => json<Disk>(api.api.box.disk.$get()));
-  const clones = createLoad(always, () => json<{ repos: Clone[] }>(api.api.box.repos.$get()));
-  const procs = createLoad(always, () => json<{ processes: Orphan[] }>(api.api.box.processes.$get()));
+  const list = createLoad(always, () => json<BoxList>(api.api.boxes.$get()));
+  const [picked, setPicked] = createSignal<string>();
+  const query = (): Query => (picked() ? { box: picked() } : {});
+  const disk = createLoad(query, (q) => json<Disk>(api.api.box.disk.$get({ query: q })));
+  const clones = createLoad(query, (q) => json<{ repos: Clone[] }>(api.api.box.repos.$get({ query: q })));
+  const procs = createLoad(query, (q) => json<{ processes: Orphan[] }>(api.api.box.processes.$get({ query: q })));
   const reloadDisk = () => {
     disk.reload();
     clones.reload();
   };
+  const live = () => list.data()?.boxes.filter(isLive) ?? [];
+  const shown = () => picked() ?? list.data()?.defaultBox;
   return (
     <div class="box-screen">
+      <BoxesSection list={list} onRetired={(id) => id === picked() && setPicked(undefined)} />
+      <Show when={live().length > 1}>
+        <label class="box-pick">
+          <span class="muted">Dashboard of</span>
+          <select aria-label="Box to show" onChange={(e) => setPicked(e.currentTarget.value)}>
+            <For each={live()}>{(b) => <option value={b.id} selected={b.id === shown()}>{b.name}</option>}</For>
+          </select>
+        </label>
+      </Show>
       <Card title="Disk" state={disk}>
         {(d) => <DiskGauge disk={d} />}
       </Card>
       <Card title="Clones" state={clones}>
-        {(c) => <Clones repos={c.repos} onChange={reloadDisk} />}
+        {(c) => <Clones repos={c.repos} query={query()} onChange={reloadDisk} />}
       </Card>
-      <GcSection onDone={reloadDisk} />
+      <GcSection box={picked()} onDone={reloadDisk} />
       <Card title="Orphan processes" state={procs}>
-        {(p) => <Processes list={p.processes} onChange={procs.reload} />}
+        {(p) => <Processes list={p.processes} query={query()} onChange={procs.reload} />}
       </Card>
     </div>
   );
@@ -46,8 +63,9 @@ export function Card<T>(props: { title: string; state: Loaded<T>; children: (dat
       <Show when={props.state.error()}>
         <p class="notice bad" role="alert">{props.state.error()?.message}</p>
       </Show>
-      <Show when={props.state.data()} fallback={<Show when={props.state.loading()}><p class="muted">Loading…</p></Show>}>
-        {(d) => props.children(d())}
+      {/* keyed: each answer (a reload, another box) renders anew */}
+      <Show when={props.state.data()} keyed fallback={<Show when={props.state.loading()}><p class="muted">Loading…</p></Show>}>
+        {(d) => props.children(d)}
       </Show>
     </section>
   );
@@ -81,12 +99,12 @@ function DiskGauge(props: { disk: Disk }) {
   );
 }
 
-function Clones(props: { repos: Clone[]; onChange: () => void }) {
+function Clones(props: { repos: Clone[]; query: Query; onChange: () => void }) {
   const [error, setError] = createSignal<string>();
   const remove = async (repo: string) => {
     setError(undefined);
     const [owner = "", name = ""] = repo.split("/");
-    await json(api.api.box.repos[":owner"][":name"].$delete({ param: { owner, name } })).then(props.onChange, (err: Error) => setError(err.message));
+    await json(api.api.box.repos[":owner"][":name"].$delete({ param: { owner, name }, query: props.query })).then(props.onChange, (err: Error) => setError(err.message));
   };
   return (
     <>
@@ -114,11 +132,11 @@ function Clones(props: { repos: Clone[]; onChange: () => void }) {
   );
 }
 
-function Processes(props: { list: Orphan[]; onChange: () => void }) {
+function Processes(props: { list: Orphan[]; query: Query; onChange: () => void }) {
   const [error, setError] = createSignal<string>();
   const kill = async (pid: number) => {
     setError(undefined);
-    await json(api.api.box.processes[":pid"].kill.$post({ param: { pid: String(pid) } })).then(props.onChange, (err: Error) => setError(err.message));
+    await json(api.api.box.processes[":pid"].kill.$post({ param: { pid: String(pid) }, query: props.query })).then(props.onChange, (err: Error) => setError(err.message));
   };
   return (
     <>

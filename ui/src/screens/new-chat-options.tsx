@@ -62,3 +62,33 @@ export function AttemptModels(props: { count: number; modelOf: (i: number) => st
     </Show>
   );
 }
+
+export type BoxChoice = { id: string; name: string; health: string; retired: boolean };
+export type Boxes = { boxes: BoxChoice[]; defaultBox?: string };
+
+/** Boxes a chat can go to: not retired and registered (or the env box). */
+export const liveBoxesOf = (list?: Boxes) => list?.boxes.filter((b) => !b.retired && b.health !== "pending") ?? [];
+
+/**
+ * The box the picker shows, only to someone with two or more: the draft's while it is live, else the
+ * default. It is then sent as is, since the worker's default may move between live boxes.
+ */
+export function boxOnScreen(list: Boxes | undefined, wanted?: string): string | undefined {
+  const live = liveBoxesOf(list);
+  if (live.length < 2) return undefined;
+  return live.some((b) => b.id === wanted) ? wanted : list?.defaultBox;
+}
+
+/** Which box runs the chat; shown only to someone with more than one live box. */
+export function BoxSelect(props: { boxes: BoxChoice[]; value?: string; onChange: (id: string) => void }) {
+  return (
+    <label class="line">
+      <span class="line-label">box</span>
+      <select aria-label="Box" onChange={(e) => props.onChange(e.currentTarget.value)}>
+        <For each={props.boxes}>
+          {(b) => <option value={b.id} selected={b.id === props.value}>{b.health === "ok" ? b.name : `${b.name} (offline)`}</option>}
+        </For>
+      </select>
+    </label>
+  );
+}

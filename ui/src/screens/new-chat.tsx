@@ -10,7 +10,7 @@ import { isNetworkError } from "../lib/media.ts";
 import { discardPending, sendNewChat } from "../lib/pending-sends.ts";
 import { handleUnauthorized } from "../lib/session.ts";
 import { IssuePicker, issuePrompt, type Issue } from "./issue-picker.tsx";
-import { AttemptModels, AttemptsStepper, defaultModelName, type Providers } from "./new-chat-options.tsx";
+import { AttemptModels, AttemptsStepper, boxOnScreen, type Boxes, BoxSelect, defaultModelName, liveBoxesOf, type Providers } from "./new-chat-options.tsx";
 import { RepoPicker } from "./repo-picker.tsx";
 import "./new-chat.css";
 
@@ -18,7 +18,7 @@ type Branches = { branches: Array<{ name: string }>; defaultBranch: string | nul
 type CreateBody = InferRequestType<typeof api.api.chats.$post>["json"];
 type Created = InferResponseType<typeof api.api.chats.$post, 201>;
 /** The draft also keeps the attempts, their models (attempt 1's is `model`) and the issue it starts from. */
-type Draft = NewChatDraft & { attempts?: number; attemptModels?: Array<string | undefined>; issue?: { number: number; url: string; title: string; prompt: string } };
+type Draft = NewChatDraft & { boxId?: string; attempts?: number; attemptModels?: Array<string | undefined>; issue?: { number: number; url: string; title: string; prompt: string } };
 type Patch = (p: Partial<Draft>) => void;
 const REPO = /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/;
 
@@ -26,7 +26,8 @@ const fetchBranches = (repo: string) => {
   const [owner = "", name = ""] = repo.split("/");
   return json<Branches>(api.api.repos[":owner"][":name"].branches.$get({ param: { owner, name } }));
 };
-const fetchProviders = () => json<Providers>(fetch("/api/box/oc/config/providers"));
+/** The models of the box the chat will run on ("": the default box). */
+const fetchProviders = (box: string) => json<Providers>(fetch(`/api/box/oc/config/providers${box ? `?box=${box}` : ""}`));
 
 /** Repo first, then the prompt with the keyboard up; branch, attempts and models are defaults you can change. */
 export default function NewChat() {
@@ -51,7 +52,12 @@ export default function NewChat() {
 function Composer(props: { repo: string; draft: Draft; patch: Patch }) {
   const navigate = useNavigate();
   const branches = createLoad(() => props.repo, fetchBranches);
-  const providers = createLoad(() => true, fetchProviders);
+  const boxes = createLoad(() => true, () => json<Boxes>(api.api.boxes.$get()));
+  const liveBoxes = () => liveBoxesOf(boxes.data());
+  const shownBox = () => boxOnScreen(boxes.data(), props.draft.boxId);
+  // The box on screen is sent, unless it is the env box (then the offline-safe outbox can take it).
+  const pickedBox = () => (shownBox() === "env" ? undefined : shownBox());
+  const providers = createLoad(() => shownBox() ?? "", fetchProviders);
   const [sending, setSending] = createSignal(false);
   const [error, setError] = createSignal<string>();
   const [picking, setPicking] = createSignal(false);
@@ -93,6 +99,7 @@ function Composer(props: { repo: string; draft: Draft; patch: Patch }) {
       repo: props.repo, ...(props.draft.base ? { base: props.draft.base } : {}), ...(n === 1 && props.draft.model ? { model: props.draft.model } : {}),
       ...(n > 1 ? { attempts: n, models: Array.from({ length: n }, (_, i) => modelOf(i) ?? null) } : {}),
       ...(issue ? { issue: { number: issue.number, url: issue.url } } : {}),
+      ...(pickedBox() ? { boxId: pickedBox() } : {}),
     };
     const body: CreateBody = { ...fields, prompt: { promptId: promptIdFor({ fields, text }), text } };
     const res = await json<Created>(api.api.chats.$post({ json: body }));
@@ -108,8 +115,8 @@ function Composer(props: { repo: string; draft: Draft; patch: Patch }) {
     setError(undefined);
     const promptId = newUlid();
     try {
-      // One chat from a typed prompt goes through the offline-safe outbox; attempts and issues go straight to the worker.
-      if (attempts() > 1 || props.draft.issue) {
+      // One chat from a typed prompt goes through the offline-safe outbox; attempts, issues and another box go straight to the worker.
+      if (attempts() > 1 || props.draft.issue || pickedBox()) {
         const to = await sendDirect(text);
         clearNewDraft();
         return navigate(to);
@@ -173,6 +180,9 @@ function Composer(props: { repo: string; draft: Draft; patch: Patch }) {
             </select>
           </label>
           <AttemptsStepper value={attempts()} onChange={(n) => props.patch({ attempts: n })} />
+          <Show when={liveBoxes().length > 1}>
+            <BoxSelect boxes={liveBoxes()} value={shownBox()} onChange={(boxId) => props.patch({ boxId })} />
+          </Show>
         </div>
         <AttemptModels count={attempts()} modelOf={modelOf} onChange={setModel} providers={providers.data()} defaultText={defaultText()} />
         <Show when={error()}>

@@ -1,23 +1,29 @@
-import { createSignal, For, Show } from "solid-js";
+import { createEffect, createSignal, For, on, Show } from "solid-js";
 import { api, json } from "../lib/api.ts";
 import { formatBytes } from "../lib/format.ts";
 
 type GcResult = { removed: Array<{ kind: string; path: string; bytes: number; reason: string }>; freedBytes: number };
 
-const runGc = (dryRun: boolean) => json<GcResult>(api.api.box.gc.$post({ json: { dryRun } }));
+const runGc = (dryRun: boolean, box?: string) => json<GcResult>(api.api.box.gc.$post({ json: { dryRun, ...(box ? { box } : {}) } }));
 const lastPart = (p: string) => p.split("/").filter(Boolean).pop() ?? p;
 
-/** GC in two steps: a dry run shows what would go, then the same call for real. */
-export function GcSection(props: { onDone: () => void }) {
+/** GC of one box (default: the server's default) in two steps: a dry run shows what would go, then the same call for real. */
+export function GcSection(props: { box?: string; onDone: () => void }) {
   const [preview, setPreview] = createSignal<GcResult>();
   const [done, setDone] = createSignal<GcResult>();
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal<string>();
+  // Another box: the last preview was not of it.
+  createEffect(on(() => props.box, () => {
+    setPreview(undefined);
+    setDone(undefined);
+    setError(undefined);
+  }, { defer: true }));
   const call = async (dryRun: boolean) => {
     setBusy(true);
     setError(undefined);
     try {
-      const result = await runGc(dryRun);
+      const result = await runGc(dryRun, props.box);
       setPreview(dryRun ? result : undefined);
       setDone(dryRun ? undefined : result);
       if (!dryRun) props.onDone();
