@@ -33,7 +33,16 @@ export const refSchema = z
 
 export const chatBranch = (chatId: string) => `ocweb/${chatId}`;
 
-/** The opencode session an API path is about (`/session/ses_…/…`), if any; `/session/status` is not one. */
+/**
+ * The opencode session an API path is about (`/session/ses_…/…`), if any; `/session/status` is not one.
+ * Read as opencode routes it: percent-decoded (`/session/%73es_…`, `ses_…%2Fmessage`) and ignoring case.
+ */
 export function sessionIdIn(path: string): string | undefined {
-  return /^\/session\/(ses_[A-Za-z0-9]+)(\/|$)/.exec(path)?.[1];
+  let decoded = path;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    // Malformed percent-encoding: the box refuses the path (400).
+  }
+  return /^\/session\/(ses_[A-Za-z0-9]+)(\/|$)/i.exec(decoded)?.[1];
 }

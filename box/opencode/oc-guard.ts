@@ -8,22 +8,28 @@ const blocked: Array<[method: string | "*", pattern: RegExp]> = [
   ["POST", /^\/global\/(dispose|upgrade)$/],
   ["POST", /^\/instance\/dispose$/],
   ["*", /^\/(global\/)?config$/], // read exposes provider keys; writes dispose instances
+  ["*", /^\/global\/event$/], // every directory's events, other chats' included
   ["*", /^\/pty(\/|$)/],
   ["*", /^\/tui(\/|$)/],
   ["*", /^\/auth(\/|$)/],
   ["*", /^\/provider\/[^/]+\/oauth(\/|$)/],
-  ["*", /^\/experimental\/(control-plane|worktree|workspace|console)(\/|$)/],
-  ["*", /^\/sync\/(?!history$)/],
-  ["POST", /^\/project\/git\/init$/],
+  ["*", /^\/experimental(\/|$)/], // cross-project session lists, worktrees, workspaces, project copies
+  ["*", /^\/api(\/|$)/], // opencode's newer API: routed by location[directory], with PTYs and files anywhere
+  ["*", /^\/sync(\/|$)/], // history replays every session's events
+  ["*", /^\/project(\/|$)/], // a project is every worktree of a repo: other chats' paths, a shared name
   ["POST", /^\/mcp(\/|$)/], // adding an MCP server runs a command on the box
   ["DELETE", /^\/mcp(\/|$)/],
+  ["POST", /^\/log$/],
 ];
 
 /** Read-only routes that need no chat directory (they run in the box's own default instance). */
-const directoryless = new Set(["/global/health", "/global/event", "/provider", "/config/providers", "/agent", "/doc"]);
+const directoryless = new Set(["/global/health", "/provider", "/config/providers", "/agent", "/doc"]);
 
-/** Routes whose answer carries provider credentials; the proxy strips them. */
+/** Routes whose answer carries provider credentials; the proxy strips them. Match on routeKey(path). */
 export const redactedRoutes = new Set(["/provider", "/config/providers"]);
+
+/** opencode's router ignores case and one trailing slash (`POST /INSTANCE/dispose/` disposes): match on this. */
+export const routeKey = (path: string) => path.toLowerCase().replace(/(.)\/$/, "$1");
 
 export type GuardInput = {
   method: string;
@@ -40,7 +46,8 @@ export function checkOcRequest(input: GuardInput, isChatWorktree: (dir: string) 
   if (!/^(\/[A-Za-z0-9_.:@-]+)*\/?$/.test(path) || path.split("/").some((s) => s === "." || s === "..")) {
     return { ok: false, status: 400, message: "bad opencode path" };
   }
-  if (blocked.some(([m, re]) => (m === "*" || m === method) && re.test(path))) {
+  const route = routeKey(path);
+  if (blocked.some(([m, re]) => (m === "*" || m === method) && re.test(route))) {
     return { ok: false, status: 403, message: `${method} ${path} is not allowed through the box` };
   }
   const dirs = [...new Set(input.directories)];
@@ -52,7 +59,7 @@ export function checkOcRequest(input: GuardInput, isChatWorktree: (dir: string) 
   const sessionId = sessionIdIn(path);
   if (sessionId) return { ok: true, directory, sessionId };
   if (directory !== undefined) return { ok: true, directory };
-  if (method === "GET" && directoryless.has(path.replace(/\/$/, ""))) return { ok: true };
+  if (method === "GET" && directoryless.has(route)) return { ok: true };
   return { ok: false, status: 403, message: "a chat's directory is required for this route" };
 }
 

@@ -2,11 +2,13 @@ import { Hono, type Context } from "hono";
 import { proxy } from "hono/proxy";
 import { LRUCache } from "lru-cache";
 import { ApiError } from "../../lib/api-error.ts";
-import { checkOcRequest, redactProviders, redactedRoutes } from "../opencode/oc-guard.ts";
+import { checkOcRequest, redactProviders, redactedRoutes, routeKey } from "../opencode/oc-guard.ts";
 import { endQuietlyOnClientAbort } from "../../lib/streams.ts";
 import type { BoxServices } from "../services.ts";
 
-const STRIPPED_QUERY = ["workspace", "auth_token", "directory"];
+/** `scope=project` lists every worktree's sessions; `location[…]` picks another directory. */
+const STRIPPED_QUERY = ["workspace", "auth_token", "directory", "scope"];
+const strippedKey = (key: string) => STRIPPED_QUERY.includes(key.toLowerCase()) || key.toLowerCase().startsWith("location");
 const STRIPPED_HEADERS = ["authorization", "cookie", "x-opencode-workspace", "x-opencode-directory", "host"];
 
 /** opencode's own API, streamed both ways, behind the guards of oc-guard.ts. */
@@ -37,17 +39,27 @@ export const ocProxy = (box: BoxServices) => {
     const known = distinct.length === 1 && (await box.store.isWorktree(distinct[0]!));
     const verdict = checkOcRequest({ method: c.req.method, path, directories }, () => known);
     if (!verdict.ok) throw new ApiError(verdict.status, verdict.status === 403 ? "forbidden" : "bad_request", verdict.message);
-    if (verdict.sessionId && (await sessionDirectory(verdict.sessionId)) === undefined) {
-      throw new ApiError(403, "forbidden", `session ${verdict.sessionId} is not in a chat worktree`);
+    if (verdict.sessionId) {
+      // opencode runs a session's routes in the session's own worktree, whatever directory came along.
+      const dir = await sessionDirectory(verdict.sessionId);
+      if (dir === undefined || (verdict.directory !== undefined && dir !== verdict.directory)) {
+        throw new ApiError(403, "forbidden", `session ${verdict.sessionId} is not in a chat worktree or not in that one`);
+      }
     }
     if (!box.opencode.up) throw new ApiError(503, "opencode_unavailable", "opencode is restarting; try again shortly");
 
-    for (const key of STRIPPED_QUERY) url.searchParams.delete(key);
+    for (const key of [...url.searchParams.keys()]) if (strippedKey(key)) url.searchParams.delete(key);
     if (verdict.directory) url.searchParams.set("directory", verdict.directory);
     const target = `${box.opencode.url}${path}${url.search}`;
     const headers = Object.fromEntries(STRIPPED_HEADERS.map((h) => [h, undefined]));
     const res = await proxy(target, { raw: c.req.raw, headers: { ...headers, authorization: box.opencode.authHeader } });
-    if (redactedRoutes.has(path) && res.ok) return c.json(redactProviders(await res.json()) as object);
+    // Only a GET carries the listing; HEAD and an OPTIONS preflight come back without a body.
+    if (redactedRoutes.has(routeKey(path)) && res.ok && c.req.method === "GET") return c.json(redactProviders(await res.json()) as object);
+    // opencode answers an unknown route with its web app; through here that is no route at all.
+    if (res.headers.get("content-type")?.includes("text/html")) {
+      await res.body?.cancel();
+      throw new ApiError(404, "not_found", `no opencode route ${c.req.method} ${path}`);
+    }
     return endQuietlyOnClientAbort(res, c.req.raw.signal);
   }
 

@@ -101,6 +101,15 @@ describe("the /oc pass-through", () => {
     expect(res.text).not.toMatch(/"apiKey"|"key"/);
   });
 
+  it("answers HEAD and OPTIONS on the provider listings without a 500 (they have no body to redact)", async () => {
+    for (const method of ["HEAD", "OPTIONS"]) {
+      for (const path of ["/oc/provider", "/oc/config/providers"].map((p) => `${p}?directory=${encodeURIComponent(chat.worktree)}`)) {
+        const res = await box.call(method, path);
+        expect(res.status, `${method} ${path}`).toBeLessThan(500);
+      }
+    }
+  });
+
   it("rejects traversal in the path", async () => {
     for (const path of ["/oc/%2e%2e/mgmt/chats", "/oc/session/%2F..%2Fglobal", "/oc/global%2Fdispose"]) {
       const res = await box.call("POST", path, {});
