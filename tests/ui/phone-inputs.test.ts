@@ -250,6 +250,19 @@ describe("share target", () => {
     expect(await prompt(q).inputValue()).toBe(`Fix it · Pull Request #7\n${pr}`);
   });
 
+  it("a new chat can start with a screenshot: it reaches the model with the first prompt", async () => {
+    const p = await share(`text=${encodeURIComponent("https://github.com/acme/widgets")}`);
+    const image = png(20, 20, (x, y) => [x * 10, y * 10, 128]);
+    await p.locator('.composer-new input[type="file"]').setInputFiles({ name: "bug.png", mimeType: "image/png", buffer: image });
+    await expect.poll(() => p.locator(".composer-new img").count()).toBe(1);
+    await prompt(p).fill("say: saw the screenshot");
+    await p.getByRole("button", { name: "Send" }).click();
+    await p.waitForURL(/\/chats\/[0-9A-Z]{26}$/, LONG);
+    await p.locator(".msg.agent .md", { hasText: "saw the screenshot" }).waitFor(LONG);
+    const images = await waitFor("the first prompt's image at the model", async () => imagesSentToModel());
+    expect(bytesOf(images[0]?.image_url?.url).equals(image)).toBe(true);
+  });
+
   it("opens a new chat with plain shared text: pick the repo, the text is there", async () => {
     const p = await share(`text=${encodeURIComponent("make the README friendlier")}`);
     await p.getByRole("heading", { name: "Pick a repository" }).waitFor();

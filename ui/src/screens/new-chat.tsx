@@ -12,6 +12,9 @@ import { handleUnauthorized } from "../lib/session.ts";
 import { IssuePicker, issuePrompt, type Issue } from "./issue-picker.tsx";
 import { AttemptModels, AttemptsStepper, boxOnScreen, type Boxes, BoxSelect, defaultModelName, liveBoxesOf, type Providers } from "./new-chat-options.tsx";
 import { RepoPicker } from "./repo-picker.tsx";
+import { AttachButton, AttachmentStrip } from "../chat/attach-button.tsx";
+import { DictateButton, insertAtCursor } from "../chat/dictate-button.tsx";
+import { createAttachments } from "../lib/attachments.ts";
 import "./new-chat.css";
 
 type Branches = { branches: Array<{ name: string }>; defaultBranch: string | null };
@@ -63,6 +66,8 @@ function Composer(props: { repo: string; draft: Draft; patch: Patch }) {
   const [picking, setPicking] = createSignal(false);
   let textarea: HTMLTextAreaElement | undefined;
   onMount(() => textarea?.focus());
+  const attachments = createAttachments();
+  const files = () => attachments.items();
 
   const attempts = () => props.draft.attempts ?? 1;
   const modelOf = (i: number) => (i === 0 ? props.draft.model : props.draft.attemptModels?.[i - 1]);
@@ -101,7 +106,7 @@ function Composer(props: { repo: string; draft: Draft; patch: Patch }) {
       ...(issue ? { issue: { number: issue.number, url: issue.url } } : {}),
       ...(pickedBox() ? { boxId: pickedBox() } : {}),
     };
-    const body: CreateBody = { ...fields, prompt: { promptId: promptIdFor({ fields, text }), text } };
+    const body: CreateBody = { ...fields, prompt: { promptId: promptIdFor({ fields, text }), text, ...(files().length ? { files: files() } : {}) } };
     const res = await json<Created>(api.api.chats.$post({ json: body }));
     const group = res.group;
     for (const chat of [...(group?.chats ?? [res.chat])].reverse()) addChat(chat);
@@ -110,7 +115,7 @@ function Composer(props: { repo: string; draft: Draft; patch: Patch }) {
   const send = async (e: Event) => {
     e.preventDefault();
     const text = props.draft.text.trim();
-    if (!text || sending()) return;
+    if (!text || sending() || attachments.busy()) return;
     setSending(true);
     setError(undefined);
     const promptId = newUlid();
@@ -119,10 +124,12 @@ function Composer(props: { repo: string; draft: Draft; patch: Patch }) {
       if (attempts() > 1 || props.draft.issue || pickedBox()) {
         const to = await sendDirect(text);
         clearNewDraft();
+        attachments.clear();
         return navigate(to);
       }
-      const res = await sendNewChat({ promptId, repo: props.repo, text, base: props.draft.base, model: props.draft.model });
+      const res = await sendNewChat({ promptId, repo: props.repo, text, base: props.draft.base, model: props.draft.model, ...(files().length ? { files: files() } : {}) });
       clearNewDraft();
+      attachments.clear();
       navigate("chat" in res ? `/chats/${res.chat.id}` : "/");
     } catch (err) {
       discardPending(promptId);
@@ -167,8 +174,11 @@ function Composer(props: { repo: string; draft: Draft; patch: Patch }) {
           placeholder="What should the agent do?"
           value={props.draft.text}
           onInput={(e) => props.patch({ text: e.currentTarget.value })}
+          onPaste={(e) => attachments.paste(e)}
           onKeyDown={(e) => e.key === "Enter" && (e.ctrlKey || e.metaKey) && void send(e)}
         />
+        <Show when={attachments.error()}>{(e) => <p class="notice bad" role="alert">{e()}</p>}</Show>
+        <AttachmentStrip attachments={attachments} />
         <div class="defaults">
           <label class="line">
             <span class="line-label">branch</span>
@@ -189,8 +199,10 @@ function Composer(props: { repo: string; draft: Draft; patch: Patch }) {
           <p class="notice bad" role="alert">{error()}</p>
         </Show>
         <div class="send-row">
+          <AttachButton onFiles={attachments.add} />
+          <DictateButton onText={(t) => textarea && insertAtCursor(textarea, t)} />
           <span class="muted hint" classList={{ keys: !providers.error() }}>{providers.error() ? "box offline: the prompt will wait for it" : "Ctrl+Enter sends"}</span>
-          <button class="primary send" type="submit" disabled={sending() || !props.draft.text.trim()}>
+          <button class="primary send" type="submit" disabled={sending() || attachments.busy() || !props.draft.text.trim()}>
             {sending() ? "Sending…" : attempts() > 1 ? `Send ${attempts()} attempts` : "Send"}
           </button>
         </div>
