@@ -10,6 +10,7 @@ import { createClient } from "@libsql/client";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import { execa } from "execa";
 import { Hono } from "hono";
+import { compress } from "hono/compress";
 import { createApp } from "./app.ts";
 import { dbFrom } from "./db/client.ts";
 import type { Env } from "./env.ts";
@@ -24,6 +25,8 @@ export async function startWorkerOnNode(opts: { env: Env; port: number; host?: s
   for (const prefix of ["/api/*", "/auth/*", "/internal/*"]) app.all(prefix, (c) => api.fetch(c.req.raw, c.env));
   const uiDir = process.env.OCWEB_UI_DIST ?? "ui/dist";
   if (existsSync(path.join(uiDir, "index.html"))) {
+    // Cloudflare compresses static assets; so does the dev server, so a phone on it sees the same bytes.
+    app.use("/assets/*", compress());
     app.use("/*", serveStatic({ root: uiDir }));
     app.get("*", serveStatic({ path: path.join(uiDir, "index.html") }));
   } else {

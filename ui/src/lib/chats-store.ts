@@ -1,6 +1,7 @@
 import type { InferResponseType } from "hono/client";
 import { createSignal } from "solid-js";
 import { api, json } from "./api.ts";
+import { early } from "./early.ts";
 import { isNetworkError } from "./media.ts";
 import { handleUnauthorized, whenSignedOut } from "./session.ts";
 import { load, save } from "./storage.ts";
@@ -35,7 +36,7 @@ export function refreshChats(): Promise<void> {
 
 async function load1(): Promise<void> {
   try {
-    const body = await json<ListBody>(api.api.chats.$get({ query: {} }));
+    const body = await json<ListBody>(early("chats") ?? api.api.chats.$get({ query: {} }));
     setChats(body.chats);
     setBox(body.box);
     setLoaded(true);

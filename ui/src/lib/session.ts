@@ -1,5 +1,6 @@
 import { createSignal } from "solid-js";
 import { api, ApiFailure, json } from "./api.ts";
+import { early } from "./early.ts";
 import { isNetworkError } from "./media.ts";
 import { load, save } from "./storage.ts";
 
@@ -11,7 +12,7 @@ export { user };
 
 export async function checkSession(): Promise<void> {
   try {
-    const body = await json<{ user: User }>(api.api.me.$get());
+    const body = await json<{ user: User }>(early("me") ?? api.api.me.$get());
     save("user", body.user);
     setUser(body.user);
   } catch (err) {
