@@ -31,7 +31,7 @@ describe("addWithinLimits", () => {
 
     const big = addWithinLimits([image("x.png", MAX_TOTAL_CHARS - 500)], [image("y.png", 600), image("z.png", 400)]);
     expect(big.files.map((f) => f.filename)).toEqual(["x.png", "z.png"]);
-    expect(big.error).toBe("Images must total at most 20.0 MB: y.png left out.");
+    expect(big.error).toBe("Images must total at most 4.0 MB: y.png left out.");
     expect(addWithinLimits([], [image("ok.png", 50)])).toEqual({ files: [image("ok.png", 50)], error: undefined });
   });
 });

@@ -66,6 +66,7 @@ export async function boxById(scope: BoxScope, userId: string, id: string): Prom
   }
   const row = await scope.db.query.boxes.findFirst({ where: and(eq(boxes.id, id), eq(boxes.userId, userId)) });
   if (!row) throw notFound(`no box ${id}`);
+  if (!row.tokenEnc && !row.retiredAt) throw new ApiError(409, "box_not_registered", `box "${row.name}" has not registered yet: start it with its registration key first`);
   return boxClient(await targetOf(scope.env, row), scope.fetch);
 }
 

@@ -55,8 +55,11 @@ async function deliverOnce(db: Db, box: BoxClient, chatId: string): Promise<bool
       return false;
     }
   }
-  const queued = await db.select().from(prompts).where(and(eq(prompts.chatId, chatId), eq(prompts.state, "queued"))).orderBy(asc(prompts.createdAt));
-  for (const p of queued) {
+  // Ids first, then one row at a time: attachments make rows big, and libsql caps an answer at 10 MB.
+  const queued = await db.select({ id: prompts.id }).from(prompts).where(and(eq(prompts.chatId, chatId), eq(prompts.state, "queued"))).orderBy(asc(prompts.createdAt));
+  for (const { id } of queued) {
+    const p = await db.query.prompts.findFirst({ where: and(eq(prompts.id, id), eq(prompts.state, "queued")) });
+    if (!p) continue;
     await db.update(prompts).set({ attempts: sql`${prompts.attempts} + 1` }).where(eq(prompts.id, p.id));
     try {
       const body = { promptId: p.id, text: p.text, ...(p.model ? { model: p.model } : {}), ...(p.files?.length ? { files: p.files } : {}) };

@@ -1,5 +1,6 @@
 import { ENV_BOX_ID } from "../box/client.ts";
-import type { chats, prompts } from "../db/schema.ts";
+import { prompts } from "../db/schema.ts";
+import type { chats } from "../db/schema.ts";
 
 type ChatRow = typeof chats.$inferSelect;
 type PromptRow = typeof prompts.$inferSelect;
@@ -40,7 +41,10 @@ export function chatView(c: ChatRow) {
 
 export type ChatView = ReturnType<typeof chatView>;
 
-export function promptView(p: PromptRow) {
+/** What a prompt's view reads: never its attachments, which can be megabytes each. */
+export const promptViewColumns = { id: prompts.id, text: prompts.text, state: prompts.state, error: prompts.error, createdAt: prompts.createdAt, sentAt: prompts.sentAt };
+
+export function promptView(p: Pick<PromptRow, "id" | "text" | "state" | "error" | "createdAt" | "sentAt">) {
   return {
     id: p.id,
     text: p.text,

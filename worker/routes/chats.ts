@@ -10,7 +10,7 @@ import { boxForChat, boxIdSchema, liveBoxForChat, newChatBoxId } from "../boxes/
 import { boxScope, type AppEnv } from "../context.ts";
 import { chats, checkpoints, prompts } from "../db/schema.ts";
 import { deliverChat } from "../chats/outbox.ts";
-import { chatView, promptView, type ChatView } from "../chats/views.ts";
+import { chatView, promptView, promptViewColumns, type ChatView } from "../chats/views.ts";
 import { ownChat } from "../chats/own-chat.ts";
 import { ulid } from "../../lib/ulid.ts";
 import { createChat, titleFrom } from "../chats/create-chat.ts";
@@ -139,7 +139,7 @@ export const chatRoutes = new Hono<AppEnv>()
   })
   .get("/:id/prompts", validate("param", idParam), async (c) => {
     const chat = await ownChat(c.get("db"), c.get("user").id, c.req.valid("param").id);
-    const rows = await c.get("db").select().from(prompts).where(eq(prompts.chatId, chat.id)).orderBy(asc(prompts.createdAt));
+    const rows = await c.get("db").select(promptViewColumns).from(prompts).where(eq(prompts.chatId, chat.id)).orderBy(asc(prompts.createdAt));
     return c.json({ prompts: rows.map(promptView) });
   })
   .post("/:id/pick", validate("param", idParam), async (c) => {

@@ -5,7 +5,7 @@ export type Attachment = { mime: string; url: string; filename?: string };
 
 // The worker's limits (lib/prompt-input.ts), restated so this chunk does not ship zod; a unit test keeps them equal.
 export const MAX_FILES = 10;
-export const MAX_TOTAL_CHARS = 20 * 1024 * 1024;
+export const MAX_TOTAL_CHARS = 4 * 1024 * 1024;
 /** Refused before decoding: a phone can run out of memory drawing a huge image. */
 export const MAX_INPUT_BYTES = 40 * 1024 * 1024;
 /** Bigger photos are redrawn as a JPEG that fits this box: a 12 MP photo is then ~0.5 MB, not 8 MB of base64. */
