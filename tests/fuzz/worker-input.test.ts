@@ -143,8 +143,11 @@ describe("worker: fuzzed requests to every route", () => {
 
   // libsql refuses a value of about 5 MB (SQLITE_TOOBIG): the limit must keep a prompt row under it.
   it("takes a prompt whose attachments are exactly at the limit lib/prompt-input.ts allows", async () => {
+    // A chat of its own: the fuzzing before may have deleted the fixture's.
+    const made = await stack.send({ method: "POST", path: "/api/chats", query: "", headers: { "content-type": "application/json" }, body: JSON.stringify({ repo: "ghost/none" }) });
+    const chatId = (JSON.parse(made.text) as { chat: { id: string } }).chat.id;
     const url = `data:text/plain;base64,${"A".repeat(MAX_ATTACHMENT_BYTES - 23)}`;
-    const req: FuzzRequest = { method: "POST", path: `/api/chats/${fx.chat.id}/prompts`, query: "", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: "say: big", files: [{ mime: "text/plain", url }] }) };
+    const req: FuzzRequest = { method: "POST", path: `/api/chats/${chatId}/prompts`, query: "", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: "say: big", files: [{ mime: "text/plain", url }] }) };
     const res = await stack.send(req);
     expect(res.status, res.text.slice(0, 200)).toBe(202);
   }, 120_000);

@@ -1,6 +1,6 @@
 import { useNavigate, useSearchParams } from "@solidjs/router";
 import type { InferRequestType, InferResponseType } from "hono/client";
-import { createEffect, createSignal, For, onMount, Show } from "solid-js";
+import { createEffect, createSignal, onMount, Show } from "solid-js";
 import { api, json } from "../lib/api.ts";
 import { addChat } from "../lib/chats-store.ts";
 import { type NewChatDraft, clearNewDraft, loadNewDraft, saveNewDraft } from "../lib/drafts.ts";
@@ -11,13 +11,13 @@ import { discardPending, sendNewChat } from "../lib/pending-sends.ts";
 import { handleUnauthorized } from "../lib/session.ts";
 import { IssuePicker, issuePrompt, type Issue } from "./issue-picker.tsx";
 import { AttemptModels, AttemptsStepper, boxOnScreen, type Boxes, BoxSelect, defaultModelName, liveBoxesOf, type Providers } from "./new-chat-options.tsx";
+import { BranchSelect } from "./branch-select.tsx";
 import { RepoPicker } from "./repo-picker.tsx";
 import { AttachButton, AttachmentStrip } from "../chat/attach-button.tsx";
 import { DictateButton, insertAtCursor } from "../chat/dictate-button.tsx";
 import { createAttachments } from "../lib/attachments.ts";
 import "./new-chat.css";
 
-type Branches = { branches: Array<{ name: string }>; defaultBranch: string | null };
 type CreateBody = InferRequestType<typeof api.api.chats.$post>["json"];
 type Created = InferResponseType<typeof api.api.chats.$post, 201>;
 /** The draft also keeps the attempts, their models (attempt 1's is `model`) and the issue it starts from. */
@@ -25,10 +25,6 @@ type Draft = NewChatDraft & { boxId?: string; attempts?: number; attemptModels?:
 type Patch = (p: Partial<Draft>) => void;
 const REPO = /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/;
 
-const fetchBranches = (repo: string) => {
-  const [owner = "", name = ""] = repo.split("/");
-  return json<Branches>(api.api.repos[":owner"][":name"].branches.$get({ param: { owner, name } }));
-};
 /** The models of the box the chat will run on ("": the default box). */
 const fetchProviders = (box: string) => json<Providers>(fetch(`/api/box/oc/config/providers${box ? `?box=${box}` : ""}`));
 
@@ -54,7 +50,6 @@ export default function NewChat() {
 
 function Composer(props: { repo: string; draft: Draft; patch: Patch }) {
   const navigate = useNavigate();
-  const branches = createLoad(() => props.repo, fetchBranches);
   const boxes = createLoad(() => true, () => json<Boxes>(api.api.boxes.$get()));
   const liveBoxes = () => liveBoxesOf(boxes.data());
   const shownBox = () => boxOnScreen(boxes.data(), props.draft.boxId);
@@ -81,8 +76,6 @@ function Composer(props: { repo: string; draft: Draft; patch: Patch }) {
     const name = defaultModelName(providers.data());
     return name ? `default · ${name}` : providers.loading() && !providers.data() ? "loading models…" : "box default";
   };
-  const branchNames = () => branches.data()?.branches.map((b) => b.name) ?? [];
-  const branch = () => props.draft.base ?? branches.data()?.defaultBranch ?? "";
   const pickIssue = (issue: Issue) => {
     const prompt = issuePrompt(issue);
     const typed = props.draft.issue ? props.draft.text.replace(props.draft.issue.prompt, "").trim() : props.draft.text.trim();
@@ -180,15 +173,7 @@ function Composer(props: { repo: string; draft: Draft; patch: Patch }) {
         <Show when={attachments.error()}>{(e) => <p class="notice bad" role="alert">{e()}</p>}</Show>
         <AttachmentStrip attachments={attachments} />
         <div class="defaults">
-          <label class="line">
-            <span class="line-label">branch</span>
-            <select aria-label="Branch" onChange={(e) => props.patch({ base: e.currentTarget.value || undefined })}>
-              <Show when={!branches.data()?.defaultBranch}>
-                <option value="">default branch</option>
-              </Show>
-              <For each={branchNames()}>{(b) => <option value={b} selected={b === branch()}>{b}</option>}</For>
-            </select>
-          </label>
+          <BranchSelect repo={props.repo} value={props.draft.base} onChange={(base) => props.patch({ base })} />
           <AttemptsStepper value={attempts()} onChange={(n) => props.patch({ attempts: n })} />
           <Show when={liveBoxes().length > 1}>
             <BoxSelect boxes={liveBoxes()} value={shownBox()} onChange={(boxId) => props.patch({ boxId })} />

@@ -3,6 +3,7 @@ import { createEffect, createSignal, For, Show } from "solid-js";
 import { api, json } from "../lib/api.ts";
 import { createLoad } from "../lib/load.ts";
 import { load, save } from "../lib/storage.ts";
+import { BranchSelect } from "./branch-select.tsx";
 import { RepoPicker } from "./repo-picker.tsx";
 import { localOffset, presetCron, presetOf } from "./schedule-presets.ts";
 import { type When, WhenPicker } from "./schedule-when.tsx";
@@ -11,15 +12,10 @@ import "./new-chat.css";
 export type Schedule = InferResponseType<typeof api.api.schedules.$get, 200>["schedules"][number];
 type Draft = { repo?: string; base?: string; prompt: string; when: When; custom: string; reuse: boolean; model?: string };
 type Providers = { providers: Array<{ id: string; name?: string; models: Record<string, { id: string; name?: string }> }> };
-type Branches = { branches: Array<{ name: string }>; defaultBranch: string | null };
 
 const DRAFT_KEY = "draft.schedule";
 const fresh = (): Draft => ({ prompt: "", when: "nightly", custom: "", reuse: false });
 const fetchProviders = () => json<Providers>(fetch("/api/box/oc/config/providers"));
-const fetchBranches = (repo: string) => {
-  const [owner = "", name = ""] = repo.split("/");
-  return json<Branches>(api.api.repos[":owner"][":name"].branches.$get({ param: { owner, name } }));
-};
 
 function fromSchedule(s: Schedule, offset: number): Draft {
   const preset = presetOf(s.cron, offset);
@@ -97,24 +93,10 @@ export function ScheduleForm(props: { schedule?: Schedule; onSaved: (id: string)
 
 /** Branch and model: one-line defaults, as on the new-chat screen. */
 function Defaults(props: { repo: string; draft: Draft; patch: (p: Partial<Draft>) => void }) {
-  const branches = createLoad(() => props.repo, fetchBranches);
   const providers = createLoad(() => true, fetchProviders);
-  const branch = () => props.draft.base ?? branches.data()?.defaultBranch ?? "";
-  const branchNames = () => {
-    const names = branches.data()?.branches.map((b) => b.name) ?? [];
-    return props.draft.base && !names.includes(props.draft.base) ? [props.draft.base, ...names] : names;
-  };
   return (
     <div class="defaults">
-      <label class="line">
-        <span class="line-label">branch</span>
-        <select aria-label="Branch" onChange={(e) => props.patch({ base: e.currentTarget.value || undefined })}>
-          <Show when={!branches.data()?.defaultBranch}>
-            <option value="">default branch</option>
-          </Show>
-          <For each={branchNames()}>{(b) => <option value={b} selected={b === branch()}>{b}</option>}</For>
-        </select>
-      </label>
+      <BranchSelect repo={props.repo} value={props.draft.base} onChange={(base) => props.patch({ base })} />
       <label class="line">
         <span class="line-label">model</span>
         <select aria-label="Model" onChange={(e) => props.patch({ model: e.currentTarget.value || undefined })}>
