@@ -28,3 +28,12 @@ export function runFinished<C extends RunChat = RunChat>(worker: TestWorker, cha
     return list.length === prompts && list.every((p) => p.state === "sent") && chat.status === "idle" ? chat : undefined;
   }, timeoutMs);
 }
+
+type Message = { info: { role: string }; parts: Array<{ metadata?: { ocwebPromptId?: string } }> };
+
+/** The promptIds the box tagged the session's user messages with, read through the worker's pass-through. */
+export async function deliveredPromptIds(worker: TestWorker, sessionId: string): Promise<string[]> {
+  const res = await worker.json<Message[]>(`/api/box/oc/session/${sessionId}/message`);
+  if (res.status !== 200) throw new Error(`messages of ${sessionId}: ${res.status} ${res.text}`);
+  return res.body.filter((m) => m.info.role === "user").flatMap((m) => m.parts.map((p) => p.metadata?.ocwebPromptId)).filter((id): id is string => Boolean(id));
+}

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signBody } from "../../lib/signature.ts";
 import { makeRemote } from "../helpers/git-fixture.ts";
 import { startTestBox, TEST_TOKEN, type BoxHarness } from "../helpers/box-harness.ts";
-import { runFinished, startWorkerWithBox } from "../helpers/worker-with-box.ts";
+import { deliveredPromptIds, runFinished, startWorkerWithBox } from "../helpers/worker-with-box.ts";
 import type { TestWorker } from "../helpers/worker-harness.ts";
 import { waitFor } from "../helpers/wait-for.ts";
 
@@ -20,11 +20,6 @@ const chatOnBox = (id: string) =>
     const c = (await getChat(id)).chat;
     return c.sessionId && c.status === "idle" ? c : undefined;
   });
-const promptIds = async (sessionId: string) => {
-  const res = await worker.json<Message[]>(`/api/box/oc/session/${sessionId}/message`);
-  expect(res.status).toBe(200);
-  return res.body.filter((m) => m.info.role === "user").flatMap((m) => m.parts.map((p) => p.metadata?.ocwebPromptId)).filter(Boolean);
-};
 
 beforeAll(async () => ({ remote, box, worker, boxPort } = await startWorkerWithBox()));
 afterAll(async () => {
@@ -115,7 +110,7 @@ describe("the prompt outbox", () => {
       return sent && (await getChat(chat.id)).chat.status === "idle" ? true : undefined;
     });
     await worker.scheduled(); // a cron run after delivery must not deliver again
-    expect((await promptIds(chat.sessionId!)).filter((id) => id === "outbox-1")).toHaveLength(1);
+    expect((await deliveredPromptIds(worker, chat.sessionId!)).filter((id) => id === "outbox-1")).toHaveLength(1);
   });
 
   it("the cron trigger delivers what no request and no hello did", async () => {
@@ -126,7 +121,7 @@ describe("the prompt outbox", () => {
       args: [Date.now(), chat.id],
     });
     await worker.scheduled();
-    await waitFor("sent by cron", async () => ((await promptIds(chat.sessionId!)).includes("cron-1") ? true : undefined));
+    await waitFor("sent by cron", async () => ((await deliveredPromptIds(worker, chat.sessionId!)).includes("cron-1") ? true : undefined));
   });
 });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeRemote } from "../helpers/git-fixture.ts";
 import { startTestBox, type BoxHarness } from "../helpers/box-harness.ts";
-import { runFinished, startWorkerWithBox } from "../helpers/worker-with-box.ts";
+import { deliveredPromptIds, runFinished, startWorkerWithBox } from "../helpers/worker-with-box.ts";
 import type { TestWorker } from "../helpers/worker-harness.ts";
 
 type Schedule = { id: string; repo: string; cron: string; reuse: boolean; chatId?: string; paused: boolean; nextRunAt?: string; lastRunAt?: string; next: string[] };
@@ -29,11 +29,6 @@ const fire = (at: number) => worker.scheduled(at);
 const slotOf = (s: Schedule) => Date.parse(s.nextRunAt!);
 const chatsOfSchedule = async (scheduleId: string) =>
   Number((await worker.sqlClient.execute({ sql: "SELECT count(*) AS n FROM chats WHERE schedule_id = ?", args: [scheduleId] })).rows[0]!.n);
-const userPromptIds = async (sessionId: string) => {
-  const res = await worker.json<Message[]>(`/api/box/oc/session/${sessionId}/message`);
-  expect(res.status).toBe(200);
-  return res.body.filter((m) => m.info.role === "user").flatMap((m) => m.parts.map((p) => p.metadata?.ocwebPromptId)).filter(Boolean);
-};
 
 beforeAll(async () => ({ remote, box, worker, boxPort } = await startWorkerWithBox()));
 afterAll(async () => {
@@ -173,7 +168,7 @@ describe("the scheduled() handler", () => {
     box = await startTestBox({ baseUrl: remote.baseUrl, dataDir: box.dataDir, port: boxPort, env: { WORKER_URL: worker.url } });
     const chat = await runFinished<Chat>(worker, run!.chatId!, 1); // delivered by the outbox after the box's hello
     await fire(slot + 180_000);
-    expect(await userPromptIds(chat.sessionId!)).toEqual([prompts[0]!.id]);
+    expect(await deliveredPromptIds(worker, chat.sessionId!)).toEqual([prompts[0]!.id]);
     expect((await detail(s.id)).runs).toMatchObject([{ id: run!.id, status: "idle" }]);
     await remove(s.id);
   });
