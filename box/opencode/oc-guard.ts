@@ -35,7 +35,31 @@ export type GuardInput = {
   method: string;
   path: string; // opencode path, after /oc, percent-decoded
   directories: string[]; // from ?directory= and x-opencode-directory, decoded
+  query?: URLSearchParams;
 };
+
+/** opencode checks an id's prefix and answers a 500 to any other shape; the box answers 400 first. */
+const idShapes: Array<[where: RegExp, prefix: string, what: string]> = [
+  [/^\/session\/(?!status\/?$)([^/]+)/i, "ses_", "session"],
+  [/^\/session\/[^/]+\/message\/([^/]+)/i, "msg_", "message"],
+  [/\/part\/([^/]+)/i, "prt_", "part"],
+  [/^\/session\/[^/]+\/permissions\/([^/]+)/i, "per_", "permission"],
+  [/^\/permission\/([^/]+)/i, "per_", "permission"],
+  [/^\/question\/([^/]+)/i, "que_", "question"],
+];
+
+function badId(path: string): string | undefined {
+  for (const [where, prefix, what] of idShapes) {
+    const id = where.exec(path)?.[1];
+    if (id !== undefined && !id.startsWith(prefix)) return `${id} is not a ${what} id (${prefix}…)`;
+  }
+}
+
+/** /file and /file/content read any path opencode can; only paths inside the chat's worktree go through. */
+function fileOutsideWorktree(route: string, query: URLSearchParams | undefined): boolean {
+  if (!/^\/file(\/content)?$/.test(route)) return false;
+  return (query?.getAll("path") ?? []).some((p) => p.startsWith("/") || p.startsWith("~") || p.split(/[/\\]/).includes(".."));
+}
 
 export type GuardVerdict =
   | { ok: true; directory?: string; sessionId?: string }
@@ -47,6 +71,9 @@ export function checkOcRequest(input: GuardInput, isChatWorktree: (dir: string) 
     return { ok: false, status: 400, message: "bad opencode path" };
   }
   const route = routeKey(path);
+  const wrongId = badId(path);
+  if (wrongId) return { ok: false, status: 400, message: wrongId };
+  if (fileOutsideWorktree(route, input.query)) return { ok: false, status: 400, message: "path must be inside the chat's worktree" };
   if (blocked.some(([m, re]) => (m === "*" || m === method) && re.test(route))) {
     return { ok: false, status: 403, message: `${method} ${path} is not allowed through the box` };
   }

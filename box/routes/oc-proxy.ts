@@ -4,6 +4,7 @@ import { LRUCache } from "lru-cache";
 import { ApiError } from "../../lib/api-error.ts";
 import { checkOcRequest, redactProviders, redactedRoutes, routeKey } from "../opencode/oc-guard.ts";
 import { endQuietlyOnClientAbort } from "../../lib/streams.ts";
+import { retryInterrupted } from "../opencode/retry-interrupted.ts";
 import type { BoxServices } from "../services.ts";
 
 /** `scope=project` lists every worktree's sessions; `location[…]` picks another directory. */
@@ -37,7 +38,7 @@ export const ocProxy = (box: BoxServices) => {
       .map(safeDecode);
     const distinct = [...new Set(directories)];
     const known = distinct.length === 1 && (await box.store.isWorktree(distinct[0]!));
-    const verdict = checkOcRequest({ method: c.req.method, path, directories }, () => known);
+    const verdict = checkOcRequest({ method: c.req.method, path, directories, query: url.searchParams }, () => known);
     if (!verdict.ok) throw new ApiError(verdict.status, verdict.status === 403 ? "forbidden" : "bad_request", verdict.message);
     if (verdict.sessionId) {
       // opencode runs a session's routes in the session's own worktree, whatever directory came along.
@@ -52,7 +53,8 @@ export const ocProxy = (box: BoxServices) => {
     if (verdict.directory) url.searchParams.set("directory", verdict.directory);
     const target = `${box.opencode.url}${path}${url.search}`;
     const headers = Object.fromEntries(STRIPPED_HEADERS.map((h) => [h, undefined]));
-    const res = await proxy(target, { raw: c.req.raw, headers: { ...headers, authorization: box.opencode.authHeader } });
+    const send = () => proxy(target, { raw: c.req.raw, headers: { ...headers, authorization: box.opencode.authHeader } });
+    const res = c.req.method === "GET" || c.req.method === "HEAD" ? await retryInterrupted(send) : await send();
     // Only a GET carries the listing; HEAD and an OPTIONS preflight come back without a body.
     if (redactedRoutes.has(routeKey(path)) && res.ok && c.req.method === "GET") return c.json(redactProviders(await res.json()) as object);
     // opencode answers an unknown route with its web app; through here that is no route at all.

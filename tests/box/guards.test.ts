@@ -110,6 +110,26 @@ describe("the /oc pass-through", () => {
     }
   });
 
+  it("answers 400 to an id not of opencode's shape, and to a file outside the worktree, before opencode can 500", async () => {
+    const dir = `directory=${encodeURIComponent(chat.worktree)}`;
+    const s = chat.sessionId;
+    const cases = [
+      `/oc/session/find?${dir}`,
+      `/oc/session/${s}/message/nope?${dir}`,
+      `/oc/session/${s}/message/msg_x/part/nope?${dir}`,
+      `/oc/session/${s}/permissions/nope?${dir}`,
+      `/oc/file/content?path=%2Fetc%2Fpasswd&${dir}`,
+      `/oc/file?path=src%2F..%2F..%2F..&${dir}`,
+    ];
+    for (const path of cases) {
+      const res = await box.call("GET", path);
+      expect(res.status, path).toBe(400);
+      expect((res.json as { error: { message: string } }).error.message, path).toBeTruthy();
+    }
+    expect((await box.call("GET", `/oc/session/status?${dir}`)).status).toBe(200);
+    expect((await box.call("GET", `/oc/file/content?path=README.md&${dir}`)).status).toBe(200);
+  });
+
   it("rejects traversal in the path", async () => {
     for (const path of ["/oc/%2e%2e/mgmt/chats", "/oc/session/%2F..%2Fglobal", "/oc/global%2Fdispose"]) {
       const res = await box.call("POST", path, {});
