@@ -38,6 +38,8 @@ export async function startWorkerOnNode(opts: { env: Env; port: number; host?: s
   const cron = setInterval(() => void runScheduled(db, opts.env).catch((err) => console.error("cron:", err)), 60_000);
   return {
     url: `http://${opts.host ?? "127.0.0.1"}:${(server.address() as AddressInfo).port}`,
+    /** One Cron Trigger run now (the timer runs one a minute). */
+    scheduled: () => runScheduled(db, opts.env),
     async close() {
       clearInterval(cron);
       server.close();

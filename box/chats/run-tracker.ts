@@ -107,29 +107,54 @@ export class RunTracker {
    * reply that completed. Anchored on our promptId: right after a send, opencode may not have stored
    * the new message yet, and the previous run's finished reply must not count.
    */
-  private async replyFinished(chatId: string, sessionId: string): Promise<boolean> {
+  private async replyFinished(chatId: string, sessionId: string): Promise<boolean | undefined> {
     const sent = await this.deps.ledger.lastSent(chatId);
     if (!sent) return false;
     const messages = await unwrap("read messages", Promise.resolve().then(() => this.deps.opencode().session.messages({ sessionID: sessionId, limit: 30 }))).catch(() => undefined);
-    if (!messages) return false;
+    if (!messages) return undefined; // opencode not reachable: not known
     const prompt = messages.findIndex((m) => m.info.role === "user" && m.parts.some((p) => p.type === "text" && p.metadata?.ocwebPromptId === sent.promptId));
     const last = messages.at(-1)?.info;
     return prompt >= 0 && prompt < messages.length - 1 && last?.role === "assistant" && last.time.completed !== undefined;
   }
 
-  /** After a reconnect: events may have been missed, so re-check every chat we think is busy. */
+  /** After a reconnect: events may have been missed, so re-check every chat we think is busy or cut off. */
   async resync(): Promise<void> {
     for (const chat of await this.deps.store.list()) {
       if (chat.status === "busy") await this.settle(chat.chatId);
+      if (chat.status === "interrupted" && !this.recheckedInterrupted.has(chat.chatId)) await this.finishedAfterAll(chat.chatId);
     }
   }
 
-  /** opencode died: nothing is running any more. */
+  private recheckedInterrupted = new Set<string>();
+
+  /** A run that ended just before opencode (or the box) went down was marked interrupted: it was not. */
+  private finishedAfterAll(chatId: string): Promise<void> {
+    return this.deps.locks.run(chatId, async () => {
+      const chat = await this.deps.store.get(chatId);
+      if (chat?.status !== "interrupted") return;
+      const finished = await this.replyFinished(chatId, chat.sessionId);
+      if (finished !== undefined) this.recheckedInterrupted.add(chatId);
+      if (!finished) return;
+      await this.deps.store.setStatus(chatId, "idle");
+      this.deps.bus.publish({ type: "chat.status", chatId, status: "idle" });
+    });
+  }
+
+  /** opencode died: nothing is running any more. What the runs wrote is committed, so GC and forks see it. */
   async interruptAll(): Promise<void> {
     this.runErrors.clear();
     this.deps.runStarts.clear();
+    this.recheckedInterrupted.clear();
     for (const chatId of await this.deps.store.interruptBusy()) {
       this.deps.bus.publish({ type: "chat.status", chatId, status: "interrupted" });
+      await this.deps.locks.run(chatId, async () => {
+        const chat = await this.deps.store.get(chatId);
+        const last = await this.deps.ledger.lastSent(chatId);
+        if (chat) await this.chats.checkpoint(chat, last?.input.text ?? "ocweb: work of an interrupted run").catch((err) => this.deps.log(`checkpoint ${chatId}: ${(err as Error).message}`));
+        // opencode answers prompt_async before it stores the message: a send just before the crash may
+        // be gone. Only the last send can be (the next waits for idle); recover() re-checks it.
+        if (last) await this.deps.ledger.setState(last.promptId, "sending");
+      });
     }
   }
 }
