@@ -1,3 +1,6 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
 /** Nearest-rank percentile of a sample (p in 0..100). */
 export function percentile(xs: number[], p: number): number {
   if (xs.length === 0) return Number.NaN;
@@ -15,4 +18,14 @@ export function printTable(rows: string[][]): void {
   console.log(line(rows[0]!));
   console.log(widths.map((w) => "-".repeat(w)).join("   "));
   for (const r of rows.slice(1)) console.log(line(r));
+}
+
+/** One line of bench/REPORT.md: ocweb's figure beside its anchor (measured in the same run) and its target. */
+export type Figure = { figure: string; ocweb: string; anchor?: string; ratio?: string; target?: string; met?: boolean };
+
+/** Saves a benchmark's figures for `npm run bench:report` (bench/report.ts), which writes bench/REPORT.md. */
+export function recordFigures(bench: string, figures: Figure[], notes: string[] = []): void {
+  const dir = path.resolve(".data/bench");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, `${bench}.json`), JSON.stringify({ bench, at: new Date().toISOString(), figures, notes }, null, 2));
 }

@@ -8,6 +8,7 @@ import { makeRemote } from "../tests/helpers/git-fixture.ts";
 import { freePort } from "../tests/helpers/scratch-opencode.ts";
 import { newChatId } from "../tests/helpers/box-harness.ts";
 import { firstTextDelay } from "./sse-timing.ts";
+import { recordFigures } from "./bench-stats.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const token = "bench-token-0123456789-abcdefghijklmnop";
@@ -68,6 +69,12 @@ try {
   ];
   console.log(`\nbox benchmark — ${ROUNDS} rounds, medians, ${os.cpus().length} cores, data in ${benchRoot}, ${new Date().toISOString()}\n`);
   for (const r of rows) console.log(`${r[0]!.padEnd(58)} ${r[1]!.padStart(9)}  ${r[2]!.padEnd(34)} ${r[3]!.padEnd(12)} ${r[4]}`);
+  const ratio = median(chat) / median(floor);
+  recordFigures("box", [
+    { figure: "new chat ready, 5,000-file repo (median)", ocweb: ms(median(chat)), anchor: `git worktree add ${ms(median(floor))}`, ratio: `${ratio.toFixed(2)}×`, target: "≤ 600 ms and ≤ 1.5× the worktree", met: median(chat) <= 600 && ratio <= 1.5 },
+    { figure: "send → first streamed text, new chat", ocweb: ms(median(firstText)) },
+    { figure: "box RSS idle", ocweb: mb(rssIdle), target: "≤ 80 MB", met: rssIdle.total <= 80 * 2 ** 20 },
+  ], [`${ROUNDS} rounds, medians`]);
   console.log(`\nraw (ms): chat ${chat.map((x) => x.toFixed(0)).join(" ")} | floor ${floor.map((x) => x.toFixed(0)).join(" ")} | first text ${firstText.map((x) => x.toFixed(0)).join(" ")}`);
 } finally {
   box.kill("SIGTERM");

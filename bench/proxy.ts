@@ -5,7 +5,7 @@ import { makeRemote, type Remote } from "../tests/helpers/git-fixture.ts";
 import { startTestBox, TEST_TOKEN, type BoxHarness } from "../tests/helpers/box-harness.ts";
 import { freePort } from "../tests/helpers/scratch-opencode.ts";
 import { buildWorker, startTestWorker, type TestWorker } from "../tests/helpers/worker-harness.ts";
-import { fmtMs, percentile, printTable } from "./bench-stats.ts";
+import { fmtMs, percentile, printTable, recordFigures } from "./bench-stats.ts";
 import { cpuTimeMs, findDescendants, schedTimeMs } from "./proc-cpu.ts";
 import { pairDelays, readFrames, type Frame } from "./sse-pair.ts";
 import { waitFor } from "../tests/helpers/wait-for.ts";
@@ -161,6 +161,12 @@ try {
     ...cpuRows.map((r) => [r.what, fmtMs(r.ticks), fmtMs(r.sched, 3), ""]),
     ["workerd idle (schedstat, per second of wall time)", "", fmtMs(idlePerSec, 3), ""],
   ]);
+  recordFigures("proxy", [
+    { figure: "GET /session/:id/message through worker + box, added p50", ocweb: fmtMs(c.p50 - a.p50), anchor: `opencode directly ${fmtMs(a.p50)}`, target: "≤ 3 ms", met: c.p50 - a.p50 <= 3 },
+    { figure: "… of which the box (b − a), p50", ocweb: fmtMs(b.p50 - a.p50) },
+    { figure: "… of which the worker in workerd (c − b), p50", ocweb: fmtMs(c.p50 - b.p50) },
+    { figure: "SSE text delta through worker + box, added p50 / p99", ocweb: `${fmtMs(sseStat.p50)} / ${fmtMs(sseStat.p99)}`, anchor: "the same frame read from opencode directly", target: "≤ 2 ms", met: sseStat.p50 <= 2 },
+  ], [`${N} requests per path after ${WARMUP} warm-up, interleaved`]);
   console.log(`\nutime+stime has one-clock-tick (10 ms) resolution over the whole batch; schedstat sums every thread's run time in ns.`);
   console.log(`(c) goes node fetch → workerd → node box (in this process) → opencode; the client and the box share this event loop.`);
   console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -5,7 +5,7 @@ import { performance } from "node:perf_hooks";
 import { execa } from "execa";
 import { launchBrowser } from "../tests/helpers/browser.ts";
 import { startStack, type Stack } from "../tests/helpers/stack.ts";
-import { percentile, printTable } from "./bench-stats.ts";
+import { percentile, printTable, recordFigures } from "./bench-stats.ts";
 import { startOpencodeUi, type OpencodeUi } from "./ui-opencode.ts";
 import { measureLoad, PHONE_DEVICE, THROTTLE, type LoadResult, type UiSide } from "./ui-load.ts";
 
@@ -106,6 +106,10 @@ try {
     ["all bytes transferred until usable", kb(med(w, (r) => r.transferred)), measured ? kb(oBytes) : `${(oBytes / 1e6).toFixed(2)} MB (recorded)`, `${(oBytes / med(w, (r) => r.transferred)).toFixed(1)}×${measured ? "" : " (vs recorded)"}`, ""],
     ["requests finished until usable (JS+CSS files)", `${med(w, (r) => r.requests)} (${med(w, (r) => r.jsCss.files)})`, measured ? `${med(o, (r) => r.requests)} (${med(o, (r) => r.jsCss.files)})` : "", "", ""],
   ]);
+  recordFigures("ui", [
+    { figure: "time to a usable chat list, cold, Pixel 7 emulated (median)", ocweb: sec(wTime), anchor: `opencode web UI ${sec(oTime)}${measured ? "" : " (recorded, not measured)"}`, ratio: `${faster.toFixed(1)}× faster`, target: `≤ 1 s and ≥ ${TARGET.faster}×`, met: wTime <= TARGET.usableMs && faster >= TARGET.faster },
+    { figure: "first-load JS+CSS, gzip", ocweb: kb(wGzip), anchor: measured ? `opencode web UI ${kb(med(o, (r) => r.jsCss.gzip))}` : undefined, target: "≤ 60 KB", met: wGzip <= TARGET.gzip },
+  ], [`${RUNS} cold loads per side, interleaved; CPU ${THROTTLE.cpuRate}× slower, throttled network`]);
   console.log(`\nall runs, time to usable: ocweb ${w.map((r) => sec(r.usableMs)).join(" ")} | opencode ${measured ? o.map((r) => sec(r.usableMs)).join(" ") : "not measured"}`);
   console.log(`all runs, bytes until usable: ocweb ${w.map((r) => kb(r.transferred)).join(" ")} | opencode ${measured ? o.map((r) => kb(r.transferred)).join(" ") : "not measured"}`);
   const wMedian = w.find((r) => r.usableMs === wTime)!;

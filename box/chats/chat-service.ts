@@ -141,6 +141,17 @@ export class ChatService {
     await this.deps.store.setArchived(chatId, archived);
   }
 
+  /** Disk GC's removal, under the chat's lock so no send starts meanwhile; a chat with work under way keeps its worktree. */
+  removeIdleWorktree(repo: string, chatId: string) {
+    return this.deps.locks.run(chatId, async () => {
+      const chat = await this.deps.store.get(chatId);
+      if (chat && !chat.archived) throw conflict("the chat is no longer archived");
+      const pending = chat ? [...(await this.deps.ledger.inState("queued", chatId)), ...(await this.deps.ledger.inState("sending", chatId))] : [];
+      if (chat && (chat.status === "busy" || pending.length > 0)) throw conflict("the chat has work under way");
+      await removeWorktree({ layout: this.deps.layout, repo, chatId });
+    });
+  }
+
   /** Checkpoint, remove the worktree, delete the opencode session; the branch stays. */
   delete(chatId: string) {
     return this.deps.locks.run(chatId, async () => {

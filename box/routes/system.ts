@@ -5,7 +5,6 @@ import { diskUsage } from "../disk/usage.ts";
 import { runGc } from "../disk/gc.ts";
 import { notFound } from "../../lib/api-error.ts";
 import { isClean } from "../git/checkpoints.ts";
-import { removeWorktree } from "../git/worktrees.ts";
 import { killOrphan, listOrphans } from "../processes/orphans.ts";
 import type { BoxServices } from "../services.ts";
 import { validate } from "../../lib/validate.ts";
@@ -27,7 +26,7 @@ export const systemRoutes = (box: BoxServices) => {
         dryRun: c.req.valid("json")?.dryRun ?? false,
         chats: chats.map((ch) => ({ chatId: ch.chatId, repo: ch.repo, worktree: ch.worktree, busy: ch.status === "busy", archived: ch.archived })),
         isClean,
-        removeWorktree: (repo, chatId) => removeWorktree({ layout: box.layout, repo, chatId }),
+        removeWorktree: (repo, chatId) => box.chats.removeIdleWorktree(repo, chatId),
         cloneLastUsed: async (repo) => clones.find((cl) => cl.repo === repo)?.lastUsedAt ?? 0,
       });
       return c.json(result);
