@@ -17,6 +17,8 @@ export type PromptRow = {
   error: string | null;
   createdAt: number;
   sentAt: number | null;
+  /** Times it was handed to opencode. */
+  attempts: number;
 };
 
 const toPrompt = (r: Row): PromptRow => ({
@@ -27,6 +29,7 @@ const toPrompt = (r: Row): PromptRow => ({
   error: r.error === null ? null : String(r.error),
   createdAt: Number(r.created_at),
   sentAt: r.sent_at === null ? null : Number(r.sent_at),
+  attempts: Number(r.attempts ?? 0),
 });
 
 /**
@@ -71,6 +74,11 @@ export class PromptLedger {
       args: [chatId],
     });
     return rs.rows[0] && toPrompt(rs.rows[0]);
+  }
+
+  /** About to hand it to opencode: `sending`, one more attempt. */
+  async startSend(promptId: string) {
+    await this.db.execute({ sql: "UPDATE prompts SET state = 'sending', error = NULL, attempts = attempts + 1 WHERE prompt_id = ?", args: [promptId] });
   }
 
   async setState(promptId: string, state: PromptState, error: string | null = null) {

@@ -11,6 +11,9 @@ import type { PromptInput, PromptRow } from "./prompt-ledger.ts";
  * (opencode misbehaves when prompted while busy). The ledger row moves queued → sending → sent;
  * a prompt left `sending` by a crash is settled by recover() from opencode's own messages.
  */
+/** A prompt opencode lost this many times (it stopped before storing it) is not sent again. */
+const MAX_ATTEMPTS = 2;
+
 export class PromptPump {
   constructor(private deps: ChatDeps) {}
 
@@ -32,7 +35,8 @@ export class PromptPump {
     for (;;) {
       const chat = await this.deps.store.get(chatId);
       if (!chat || chat.status === "busy" || chat.setupState === "running") return;
-      if ((await this.deps.ledger.inState("sending", chatId)).length > 0) return;
+      // A send cut off by a crash: settled from opencode's own messages before anything new goes out.
+      if (!(await this.settleSending(chat))) return;
       const next = await this.deps.ledger.nextQueued(chatId);
       if (!next) return;
       await this.restoreWorktree(chat);
@@ -55,7 +59,7 @@ export class PromptPump {
     } catch {
       return "unknown";
     }
-    await this.deps.ledger.setState(prompt.promptId, "sending");
+    await this.deps.ledger.startSend(prompt.promptId);
     try {
       await unwrap("send prompt", client.session.promptAsync({ sessionID: chat.sessionId, directory: chat.worktree, ...promptBody(prompt) }));
     } catch (err) {
@@ -78,25 +82,35 @@ export class PromptPump {
 
   /** After opencode (re)starts: settle every `sending` prompt, then deliver what is queued. */
   async recover(): Promise<void> {
-    for (const stale of await this.deps.ledger.inState("sending")) {
-      await this.deps.locks.run(stale.chatId, async () => {
-        const p = await this.deps.ledger.get(stale.promptId);
-        if (p?.state !== "sending") return; // delivered meanwhile, under this lock
-        const chat = await this.deps.store.get(p.chatId);
-        if (!chat) return this.deps.ledger.setState(p.promptId, "failed", "chat deleted");
-        const delivered = await this.wasDelivered(chat, p.promptId);
-        if (delivered === undefined) return;
-        await this.deps.ledger.setState(p.promptId, delivered ? "sent" : "queued");
-      });
-    }
     for (const chat of await this.deps.store.list()) await this.pump(chat.chatId);
+    for (const stale of await this.deps.ledger.inState("sending")) {
+      if (!(await this.deps.store.get(stale.chatId))) await this.deps.ledger.setState(stale.promptId, "failed", "chat deleted");
+    }
+  }
+
+  /** Call while holding the chat's lock. false: opencode could not tell, so nothing may be sent yet. */
+  private async settleSending(chat: Chat): Promise<boolean> {
+    for (const p of await this.deps.ledger.inState("sending", chat.chatId)) {
+      const delivered = await this.wasDelivered(chat, p.promptId);
+      if (delivered === undefined) return false;
+      if (delivered) await this.deps.ledger.setState(p.promptId, "sent");
+      else if (p.attempts < MAX_ATTEMPTS) await this.deps.ledger.setState(p.promptId, "queued");
+      else {
+        // Not a second time: a prompt that takes opencode down would otherwise do it forever.
+        const error = `opencode stopped ${p.attempts} times while taking this prompt; send it again to retry`;
+        await this.deps.ledger.setState(p.promptId, "failed", error);
+        this.deps.bus.publish({ type: "prompt.failed", chatId: chat.chatId, promptId: p.promptId, error });
+      }
+    }
+    return true;
   }
 
   private async wasDelivered(chat: Chat, promptId: string): Promise<boolean | undefined> {
     try {
-      const messages = await unwrap("read messages", this.deps.opencode().session.messages({ sessionID: chat.sessionId, limit: 50 }));
+      const messages = await unwrap("read messages", this.deps.opencode().session.messages({ sessionID: chat.sessionId, directory: chat.worktree, limit: 50 }));
       return messages.some((m) => m.parts.some((part) => part.type === "text" && part.metadata?.ocwebPromptId === promptId));
-    } catch {
+    } catch (err) {
+      this.deps.log(`prompt ${promptId}: cannot tell yet whether opencode has it (${(err as Error).message})`);
       return undefined;
     }
   }

@@ -69,7 +69,7 @@ export class RunTracker {
       if (chat.status === "busy") {
         // An unconfirmed send reads idle until opencode starts it, unless the events that would have
         // confirmed it were missed (the follower reconnecting): then only a finished reply ends it.
-        if (this.deps.runStarts.pending(chatId) && !(await this.replyFinished(chatId, chat.sessionId))) return;
+        if (this.deps.runStarts.pending(chatId) && !(await this.replyFinished(chatId, chat.sessionId, chat.worktree))) return;
         if (await this.stillBusy(chat.worktree, chat.sessionId)) return;
         this.deps.runStarts.started(chatId);
         const last = await this.deps.ledger.lastSent(chatId);
@@ -107,10 +107,10 @@ export class RunTracker {
    * reply that completed. Anchored on our promptId: right after a send, opencode may not have stored
    * the new message yet, and the previous run's finished reply must not count.
    */
-  private async replyFinished(chatId: string, sessionId: string): Promise<boolean | undefined> {
+  private async replyFinished(chatId: string, sessionId: string, directory: string): Promise<boolean | undefined> {
     const sent = await this.deps.ledger.lastSent(chatId);
     if (!sent) return false;
-    const messages = await unwrap("read messages", Promise.resolve().then(() => this.deps.opencode().session.messages({ sessionID: sessionId, limit: 30 }))).catch(() => undefined);
+    const messages = await unwrap("read messages", Promise.resolve().then(() => this.deps.opencode().session.messages({ sessionID: sessionId, directory, limit: 30 }))).catch(() => undefined);
     if (!messages) return undefined; // opencode not reachable: not known
     const prompt = messages.findIndex((m) => m.info.role === "user" && m.parts.some((p) => p.type === "text" && p.metadata?.ocwebPromptId === sent.promptId));
     const last = messages.at(-1)?.info;
@@ -132,7 +132,7 @@ export class RunTracker {
     return this.deps.locks.run(chatId, async () => {
       const chat = await this.deps.store.get(chatId);
       if (chat?.status !== "interrupted") return;
-      const finished = await this.replyFinished(chatId, chat.sessionId);
+      const finished = await this.replyFinished(chatId, chat.sessionId, chat.worktree);
       if (finished !== undefined) this.recheckedInterrupted.add(chatId);
       if (!finished) return;
       await this.deps.store.setStatus(chatId, "idle");

@@ -55,7 +55,14 @@ export async function openStateDb(file: string): Promise<Client> {
   await db.execute("PRAGMA journal_mode = WAL");
   await db.execute("PRAGMA busy_timeout = 5000");
   await db.batch(schema, "write");
+  await addColumn(db, "prompts", "attempts", "INTEGER NOT NULL DEFAULT 0");
   return db;
+}
+
+/** A column added after the table first shipped: boxes with an older box.db get it on start. */
+async function addColumn(db: Client, table: string, column: string, type: string) {
+  const columns = await db.execute(`PRAGMA table_info(${table})`);
+  if (!columns.rows.some((r) => r.name === column)) await db.execute(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
 }
 
 /** What a box got when it registered with the worker (OCWEB_REGISTRATION_KEY): it keeps it for good. */
