@@ -11,8 +11,12 @@ import type { PromptInput, PromptRow } from "./prompt-ledger.ts";
  * (opencode misbehaves when prompted while busy). The ledger row moves queued → sending → sent;
  * a prompt left `sending` by a crash is settled by recover() from opencode's own messages.
  */
-/** A prompt opencode lost this many times (it stopped before storing it) is not sent again. */
-const MAX_ATTEMPTS = 2;
+/**
+ * A prompt opencode lost this many times (it stopped before storing it) is not sent again: enough
+ * that restarts and crashes that merely coincide with it never drop it, few enough that a prompt
+ * which itself takes opencode down does not do so forever.
+ */
+const MAX_ATTEMPTS = 5;
 
 export class PromptPump {
   constructor(private deps: ChatDeps) {}
@@ -96,7 +100,6 @@ export class PromptPump {
       if (delivered) await this.deps.ledger.setState(p.promptId, "sent");
       else if (p.attempts < MAX_ATTEMPTS) await this.deps.ledger.setState(p.promptId, "queued");
       else {
-        // Not a second time: a prompt that takes opencode down would otherwise do it forever.
         const error = `opencode stopped ${p.attempts} times while taking this prompt; send it again to retry`;
         await this.deps.ledger.setState(p.promptId, "failed", error);
         this.deps.bus.publish({ type: "prompt.failed", chatId: chat.chatId, promptId: p.promptId, error });
