@@ -7,6 +7,7 @@ import type { Chat } from "./chat-store.ts";
 import { detach } from "../lib/detach.ts";
 import type { ChatDeps } from "./deps.ts";
 import { unwrap } from "./opencode-call.ts";
+import { restoreWorktreeAt } from "./restore-worktree.ts";
 import { hasSetupScript, runSetupScript } from "./setup-script.ts";
 
 export type ChatView = ReturnType<typeof chatView>;
@@ -142,6 +143,11 @@ export class ChatService {
   }
 
   /** Disk GC's removal, under the chat's lock so no send starts meanwhile; a chat with work under way keeps its worktree. */
+  /** Before opencode is sent into a chat's directory: a worktree disk GC removed is checked out again. */
+  restoreWorktreeAt(dir: string) {
+    return restoreWorktreeAt(this.deps, dir);
+  }
+
   removeIdleWorktree(repo: string, chatId: string) {
     return this.deps.locks.run(chatId, async () => {
       const chat = await this.deps.store.get(chatId);

@@ -69,6 +69,11 @@ export class ChatStore {
     return rs.rows[0] && toChat(rs.rows[0]);
   }
 
+  async byWorktree(dir: string): Promise<Chat | undefined> {
+    const rs = await this.db.execute({ sql: "SELECT * FROM chats WHERE worktree = ? AND deleted_at IS NULL LIMIT 1", args: [dir] });
+    return rs.rows[0] && toChat(rs.rows[0]);
+  }
+
   async isWorktree(dir: string): Promise<boolean> {
     const rs = await this.db.execute({ sql: "SELECT 1 FROM chats WHERE worktree = ? AND deleted_at IS NULL LIMIT 1", args: [dir] });
     return rs.rows.length > 0;

@@ -1,10 +1,9 @@
-import { access } from "node:fs/promises";
 import { ApiError } from "../../lib/api-error.ts";
-import { addWorktree } from "../git/worktrees.ts";
 import type { Chat } from "./chat-store.ts";
 import type { ChatDeps } from "./deps.ts";
 import { unwrap } from "./opencode-call.ts";
 import type { PromptInput, PromptRow } from "./prompt-ledger.ts";
+import { restoreWorktree } from "./restore-worktree.ts";
 
 /**
  * Delivers prompts to opencode exactly once, FIFO per chat, only while the chat is idle
@@ -43,17 +42,10 @@ export class PromptPump {
       if (!(await this.settleSending(chat))) return;
       const next = await this.deps.ledger.nextQueued(chatId);
       if (!next) return;
-      await this.restoreWorktree(chat);
+      await restoreWorktree(this.deps, chat);
       const outcome = await this.deliver(chat, next);
       if (outcome !== "rejected") return;
     }
-  }
-
-  /** Disk GC removes the worktrees of archived chats; the branch stays, so a new prompt checks it out again. */
-  private async restoreWorktree(chat: Chat) {
-    if (await access(chat.worktree).then(() => true, () => false)) return;
-    this.deps.log(`chat ${chat.chatId}: worktree was removed; checking out ${chat.branch} again`);
-    await addWorktree({ cache: this.deps.cache, layout: this.deps.layout, repo: chat.repo, chatId: chat.chatId, base: chat.base, fetch: false });
   }
 
   private async deliver(chat: Chat, prompt: PromptRow): Promise<"sent" | "rejected" | "unknown"> {

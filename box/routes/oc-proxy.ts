@@ -40,14 +40,16 @@ export const ocProxy = (box: BoxServices) => {
     const known = distinct.length === 1 && (await box.store.isWorktree(distinct[0]!));
     const verdict = checkOcRequest({ method: c.req.method, path, directories, query: url.searchParams }, () => known);
     if (!verdict.ok) throw new ApiError(verdict.status, verdict.status === 403 ? "forbidden" : "bad_request", verdict.message);
+    let workDir = verdict.directory;
     if (verdict.sessionId) {
       // opencode runs a session's routes in the session's own worktree, whatever directory came along.
-      const dir = await sessionDirectory(verdict.sessionId);
-      if (dir === undefined || (verdict.directory !== undefined && dir !== verdict.directory)) {
+      workDir = await sessionDirectory(verdict.sessionId);
+      if (workDir === undefined || (verdict.directory !== undefined && workDir !== verdict.directory)) {
         throw new ApiError(403, "forbidden", `session ${verdict.sessionId} is not in a chat worktree or not in that one`);
       }
     }
     if (!box.opencode.up) throw new ApiError(503, "opencode_unavailable", "opencode is restarting; try again shortly");
+    if (workDir) await box.chats.restoreWorktreeAt(workDir);
 
     for (const key of [...url.searchParams.keys()]) if (strippedKey(key)) url.searchParams.delete(key);
     if (verdict.directory) url.searchParams.set("directory", verdict.directory);

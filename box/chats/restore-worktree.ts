@@ -1,0 +1,28 @@
+import { access } from "node:fs/promises";
+import { addWorktree } from "../git/worktrees.ts";
+import type { Chat } from "./chat-store.ts";
+import type { ChatDeps } from "./deps.ts";
+
+const exists = (dir: string) => access(dir).then(() => true, () => false);
+
+/**
+ * Disk GC removes the worktrees of archived chats; the branch stays, so it is checked out again
+ * before opencode works in it or even reads it: opencode given a directory that is gone opens it
+ * as the shared `global` project rooted at `/`. Call while holding the chat's lock.
+ */
+export async function restoreWorktree(deps: ChatDeps, chat: Chat): Promise<void> {
+  if (await exists(chat.worktree)) return;
+  deps.log(`chat ${chat.chatId}: worktree was removed; checking out ${chat.branch} again`);
+  await addWorktree({ cache: deps.cache, layout: deps.layout, repo: chat.repo, chatId: chat.chatId, base: chat.base, fetch: false });
+}
+
+/** restoreWorktree for the chat working in `dir`, taking its lock; the quick path is one stat. */
+export async function restoreWorktreeAt(deps: ChatDeps, dir: string): Promise<void> {
+  if (await exists(dir)) return;
+  const chat = await deps.store.byWorktree(dir);
+  if (!chat) return;
+  await deps.locks.run(chat.chatId, async () => {
+    const current = await deps.store.get(chat.chatId);
+    if (current) await restoreWorktree(deps, current);
+  });
+}
