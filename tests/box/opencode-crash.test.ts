@@ -42,4 +42,27 @@ describe("opencode killed mid-run", () => {
     const promptIds = messages.filter((m) => m.info.role === "user").flatMap((m) => m.parts.map((p) => p.metadata?.ocwebPromptId).filter(Boolean));
     expect(promptIds).toEqual(["long-1", "after-crash"]);
   });
+
+  it("a prompt opencode lost four times is sent once more; after a fifth loss it fails with a reason", async () => {
+    const chatId = newChatId();
+    expect((await box.call("POST", "/mgmt/chats", { chatId, repo: "acme/crashy" })).status).toBe(201);
+    const { ledger, pump } = box.box.services;
+    // As the ledger reads after n deliveries opencode never stored: `sending`, n attempts.
+    const lost = async (promptId: string, times: number) => {
+      await ledger.record(promptId, chatId, { text: `write ${promptId}.txt: ran\nsay: ${promptId} ran` });
+      for (let i = 0; i < times; i++) await ledger.startSend(promptId);
+    };
+    await lost("lost-4", 4);
+    await pump.pump(chatId);
+    expect((await ledger.get("lost-4"))?.state).toBe("sent");
+    await box.waitForChat(chatId, (c) => c.status === "idle");
+
+    await lost("lost-5", 5);
+    await pump.pump(chatId);
+    const given = await ledger.get("lost-5");
+    expect(given?.state).toBe("failed");
+    expect(given?.error).toBe("opencode stopped 5 times while taking this prompt; send it again to retry");
+    const diff = (await box.call("GET", `/mgmt/chats/${chatId}/diff`)).json as { files: Array<{ path: string }> };
+    expect(diff.files.map((f) => f.path)).toEqual(["lost-4.txt"]);
+  });
 });
