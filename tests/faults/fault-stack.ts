@@ -1,12 +1,12 @@
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { startWorkerOnNode } from "../../worker/node.ts";
-import { startTestBox, TEST_TOKEN, type BoxHarness } from "../helpers/box-harness.ts";
+import { startTestBox, type BoxHarness } from "../helpers/box-harness.ts";
 import { startFaultProxy } from "../helpers/fault-proxy.ts";
 import { makeRemote } from "../helpers/git-fixture.ts";
 import { freePort } from "../helpers/scratch-opencode.ts";
+import { localWorkerEnv } from "../helpers/stack.ts";
 
 export type FaultStack = Awaited<ReturnType<typeof startFaultStack>>;
 
@@ -22,15 +22,7 @@ export async function startFaultStack() {
   const boxOpts = { baseUrl: remote.baseUrl, port: boxPort, env: { WORKER_URL: `http://127.0.0.1:${workerPort}`, DISK_BUDGET_BYTES: "1" } };
   let box: BoxHarness = await startTestBox(boxOpts);
   const proxy = await startFaultProxy({ port: boxPort });
-  const env = {
-    DATABASE_URL: `file:${path.join(dir, "worker.db")}`,
-    BOX_URL: proxy.url,
-    BOX_TOKEN: TEST_TOKEN,
-    SESSION_SECRET: randomBytes(24).toString("base64url"),
-    DEV_LOGIN: "1",
-    GIT_BASE_URL: remote.baseUrl,
-  };
-  const worker = await startWorkerOnNode({ port: workerPort, env });
+  const worker = await startWorkerOnNode({ port: workerPort, env: localWorkerEnv({ dir, boxUrl: proxy.url, gitBaseUrl: remote.baseUrl }) });
   const signIn = await fetch(`${worker.url}/auth/dev?login=alice`, { redirect: "manual" });
   const cookie = signIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
 

@@ -11,6 +11,18 @@ import { freePort } from "./scratch-opencode.ts";
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
 
+/** The worker's settings for a loopback stack: its database in `dir`, the box at `boxUrl`, local sign-in on. */
+export function localWorkerEnv(opts: { dir: string; boxUrl: string; gitBaseUrl: string }) {
+  return {
+    DATABASE_URL: `file:${path.join(opts.dir, "worker.db")}`,
+    BOX_URL: opts.boxUrl,
+    BOX_TOKEN: TEST_TOKEN,
+    SESSION_SECRET: randomBytes(24).toString("base64url"),
+    DEV_LOGIN: "1",
+    GIT_BASE_URL: opts.gitBaseUrl,
+  };
+}
+
 /**
  * The whole loop on loopback, as `npm run dev` runs it: a git remote, the box (real opencode, the
  * scripted model), and the worker on Node serving the built UI (ui/dist) with the local sign-in.
@@ -22,15 +34,7 @@ export async function startStack(opts: { boxEnv?: Record<string, string>; worker
   const box: BoxHarness = await startTestBox({ baseUrl: remote.baseUrl, env: { WORKER_URL: `http://127.0.0.1:${port}`, ...opts.boxEnv } });
   const worker = await startWorkerOnNode({
     port,
-    env: {
-      DATABASE_URL: `file:${path.join(dir, "worker.db")}`,
-      BOX_URL: box.url,
-      BOX_TOKEN: TEST_TOKEN,
-      SESSION_SECRET: randomBytes(24).toString("base64url"),
-      DEV_LOGIN: "1",
-      GIT_BASE_URL: remote.baseUrl,
-      ...opts.workerEnv,
-    },
+    env: { ...localWorkerEnv({ dir, boxUrl: box.url, gitBaseUrl: remote.baseUrl }), ...opts.workerEnv },
   });
   return {
     url: worker.url,
