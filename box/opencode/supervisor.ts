@@ -204,8 +204,10 @@ export class OpencodeSupervisor extends EventEmitter<SupervisorEvents> {
     const before = [-run.pid, ...descendants(run.pid)];
     signalAll(before, "SIGTERM");
     await Promise.race([run.exited, sleep(3_000)]); // it has been seen to ignore SIGTERM for 25 s
-    signalAll([...before, ...descendants(run.pid)], "SIGKILL");
+    const killed = [...before, ...descendants(run.pid)];
+    signalAll(killed, "SIGKILL");
     await run.exited;
+    await whileRunning([...killed.filter((pid) => pid > 0), ...groupMembers(run.pid)], 2_000);
   }
 
   #log(line: string) {
@@ -230,6 +232,26 @@ function signalAll(targets: number[], signal: NodeJS.Signals) {
     } catch {
       // already gone
     }
+  }
+}
+
+/** SIGKILL lands asynchronously: wait (bounded) until none of `pids` runs, so a stopped opencode has left nothing behind. */
+async function whileRunning(pids: number[], ms: number) {
+  for (const end = Date.now() + ms; pids.some((pid) => procStat(pid)?.running) && Date.now() < end; ) await sleep(20);
+}
+
+function groupMembers(pgid: number): number[] {
+  return readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => procStat(pid)?.pgrp === pgid);
+}
+
+/** From /proc/<pid>/stat: "pid (comm) state ppid pgrp …"; comm may hold spaces and parentheses. */
+function procStat(pid: number): { running: boolean; pgrp: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { running: state !== "Z" && state !== "X", pgrp: Number(pgrp) };
+  } catch {
+    return undefined; // gone
   }
 }
 
