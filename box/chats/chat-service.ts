@@ -142,12 +142,12 @@ export class ChatService {
     await this.deps.store.setArchived(chatId, archived);
   }
 
-  /** Disk GC's removal, under the chat's lock so no send starts meanwhile; a chat with work under way keeps its worktree. */
   /** Before opencode is sent into a chat's directory: a worktree disk GC removed is checked out again. */
   restoreWorktreeAt(dir: string) {
     return restoreWorktreeAt(this.deps, dir);
   }
 
+  /** Disk GC's removal, under the chat's lock so no send starts meanwhile; a chat with work under way keeps its worktree. */
   removeIdleWorktree(repo: string, chatId: string) {
     return this.deps.locks.run(chatId, async () => {
       const chat = await this.deps.store.get(chatId);

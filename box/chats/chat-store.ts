@@ -75,8 +75,7 @@ export class ChatStore {
   }
 
   async isWorktree(dir: string): Promise<boolean> {
-    const rs = await this.db.execute({ sql: "SELECT 1 FROM chats WHERE worktree = ? AND deleted_at IS NULL LIMIT 1", args: [dir] });
-    return rs.rows.length > 0;
+    return (await this.byWorktree(dir)) !== undefined;
   }
 
   async list(): Promise<Chat[]> {

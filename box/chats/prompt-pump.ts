@@ -6,17 +6,17 @@ import type { PromptInput, PromptRow } from "./prompt-ledger.ts";
 import { restoreWorktree } from "./restore-worktree.ts";
 
 /**
- * Delivers prompts to opencode exactly once, FIFO per chat, only while the chat is idle
- * (opencode misbehaves when prompted while busy). The ledger row moves queued → sending → sent;
- * a prompt left `sending` by a crash is settled by recover() from opencode's own messages.
- */
-/**
  * A prompt opencode lost this many times (it stopped before storing it) is not sent again: enough
  * that restarts and crashes that merely coincide with it never drop it, few enough that a prompt
  * which itself takes opencode down does not do so forever.
  */
 const MAX_ATTEMPTS = 5;
 
+/**
+ * Delivers prompts to opencode exactly once, FIFO per chat, only while the chat is idle
+ * (opencode misbehaves when prompted while busy). The ledger row moves queued → sending → sent;
+ * a prompt left `sending` by a crash is settled from opencode's own messages.
+ */
 export class PromptPump {
   constructor(private deps: ChatDeps) {}
 

@@ -1,9 +1,7 @@
-import { access } from "node:fs/promises";
 import { addWorktree } from "../git/worktrees.ts";
+import { exists } from "../lib/exists.ts";
 import type { Chat } from "./chat-store.ts";
 import type { ChatDeps } from "./deps.ts";
-
-const exists = (dir: string) => access(dir).then(() => true, () => false);
 
 /**
  * Disk GC removes the worktrees of archived chats; the branch stays, so it is checked out again

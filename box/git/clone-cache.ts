@@ -4,6 +4,7 @@ import path from "node:path";
 import { ApiError, badRequest, conflict, notFound } from "../../lib/api-error.ts";
 import { repoSchema, type DataLayout } from "../names.ts";
 import { errorText, gitAt, gitWith, redact, tryRaw, type GitAuth } from "./git.ts";
+import { exists } from "../lib/exists.ts";
 
 export type CloneInfo = { repo: string; defaultBranch: string; head: string; sizeBytes: number };
 export type CloneProgress = { stage: string; progress: number; processed?: number; total?: number };
@@ -161,10 +162,6 @@ async function info(repo: string, dir: string): Promise<CloneInfo> {
   const defaultBranch = await readDefaultBranch(dir);
   const head = await gitAt(dir).revparse(["--verify", "--end-of-options", `refs/remotes/origin/${defaultBranch}^{commit}`]);
   return { repo, defaultBranch, head: head.trim(), sizeBytes: await diskBytes(dir) };
-}
-
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(() => true, () => false);
 }
 
 /** Bytes allocated on disk (like du), not apparent size. */

@@ -1,8 +1,9 @@
-import { mkdir, rm, stat } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { badRequest, conflict } from "../../lib/api-error.ts";
 import { chatBranch, chatIdSchema, refSchema, type DataLayout } from "../names.ts";
 import type { CloneCache } from "./clone-cache.ts";
 import { gitAt, isSha, tryRaw } from "./git.ts";
+import { exists } from "../lib/exists.ts";
 
 export type WorktreeInfo = { branch: string; base: string; baseCommit: string; worktree: string };
 
@@ -124,8 +125,4 @@ async function resolve(git: ReturnType<typeof gitAt>, ref: string): Promise<stri
 async function mergeBase(git: ReturnType<typeof gitAt>, branch: string, baseRef: string): Promise<string> {
   const out = await git.raw(["merge-base", "--end-of-options", `refs/heads/${branch}`, baseRef]);
   return out.trim();
-}
-
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(() => true, () => false);
 }

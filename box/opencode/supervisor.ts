@@ -6,6 +6,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa, type ResultPromise } from "execa";
+import { isRunning, readAll, readProc } from "../processes/proc.ts";
 
 export type SupervisorOptions = {
   bin: string;
@@ -207,7 +208,7 @@ export class OpencodeSupervisor extends EventEmitter<SupervisorEvents> {
     const killed = [...before, ...descendants(run.pid)];
     signalAll(killed, "SIGKILL");
     await run.exited;
-    await whileRunning([...killed.filter((pid) => pid > 0), ...groupMembers(run.pid)], 2_000);
+    await whileRunning([...killed.filter((pid) => pid > 0), ...(await groupMembers(run.pid))], 2_000);
   }
 
   #log(line: string) {
@@ -237,22 +238,12 @@ function signalAll(targets: number[], signal: NodeJS.Signals) {
 
 /** SIGKILL lands asynchronously: wait (bounded) until none of `pids` runs, so a stopped opencode has left nothing behind. */
 async function whileRunning(pids: number[], ms: number) {
-  for (const end = Date.now() + ms; pids.some((pid) => procStat(pid)?.running) && Date.now() < end; ) await sleep(20);
+  const anyRunning = async () => (await Promise.all(pids.map(readProc))).some(isRunning);
+  for (const end = Date.now() + ms; (await anyRunning()) && Date.now() < end; ) await sleep(20);
 }
 
-function groupMembers(pgid: number): number[] {
-  return readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => procStat(pid)?.pgrp === pgid);
-}
-
-/** From /proc/<pid>/stat: "pid (comm) state ppid pgrp …"; comm may hold spaces and parentheses. */
-function procStat(pid: number): { running: boolean; pgrp: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return { running: state !== "Z" && state !== "X", pgrp: Number(pgrp) };
-  } catch {
-    return undefined; // gone
-  }
+async function groupMembers(pgid: number): Promise<number[]> {
+  return [...(await readAll()).values()].filter((p) => p.pgrp === pgid).map((p) => p.pid);
 }
 
 /** Descendants of `pid` from /proc (Linux); tool processes may run outside its process group. */

@@ -1,9 +1,8 @@
-import { readFile, readdir } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { execa } from "execa";
+import { isRunning, readAll, readProc, type ProcInfo } from "./proc.ts";
 
 export type Orphan = { pid: number; ppid: number; command: string; rssBytes: number; startedAt: string };
-
-type ProcInfo = { pid: number; ppid: number; comm: string; state: string; flags: number; startTicks: number };
 
 const PF_KTHREAD = 0x00200000;
 /** Infrastructure that legitimately runs parented to init; matched on comm (kernel truncates it to 15 chars). */
@@ -56,7 +55,7 @@ export async function killOrphan(pid: number, opts: { excludePids: number[] }): 
 /** Same pid and start time (so not a recycled pid) and not yet a zombie. */
 async function alive(pid: number, startTicks: number | undefined): Promise<boolean> {
   const now = await readProc(pid);
-  return now !== undefined && now.startTicks === startTicks && now.state !== "Z";
+  return now?.startTicks === startTicks && isRunning(now);
 }
 
 function signal(pid: number, sig: NodeJS.Signals): boolean {
@@ -66,30 +65,6 @@ function signal(pid: number, sig: NodeJS.Signals): boolean {
   } catch {
     return false;
   }
-}
-
-async function readAll(): Promise<Map<number, ProcInfo>> {
-  const names = await readdir("/proc");
-  const pids = names.filter((n) => /^\d+$/.test(n)).map(Number);
-  const infos = await Promise.all(pids.map(readProc));
-  return new Map(infos.filter((p) => p !== undefined).map((p) => [p.pid, p]));
-}
-
-async function readProc(pid: number): Promise<ProcInfo | undefined> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
-  if (!stat) return undefined;
-  // comm may contain spaces and parentheses; the fields after the last ")" are fixed.
-  const open = stat.indexOf("(");
-  const close = stat.lastIndexOf(")");
-  const rest = stat.slice(close + 2).split(" ");
-  return {
-    pid,
-    comm: stat.slice(open + 1, close),
-    state: rest[0] ?? "",
-    ppid: Number(rest[1]),
-    flags: Number(rest[6]),
-    startTicks: Number(rest[19]),
-  };
 }
 
 function ancestorsOf(pid: number, procs: Map<number, ProcInfo>): number[] {
