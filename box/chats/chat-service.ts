@@ -1,4 +1,4 @@
-import { addWorktree, freshenNewWorktree, removeWorktree } from "../git/worktrees.ts";
+import { addWorktree, checkOutIfEmpty, freshenNewWorktree, removeWorktree } from "../git/worktrees.ts";
 import { checkpoint as commitCheckpoint, isClean, listCheckpoints } from "../git/checkpoints.ts";
 import { diffAgainstBase } from "../git/diff.ts";
 import { conflict, notFound } from "../../lib/api-error.ts";
@@ -53,9 +53,12 @@ export class ChatService {
       // A fork starts at a commit already in the cache: nothing to fetch, nothing to move it to.
       const fetched = !input.fromCommit && (await cache.has(input.repo)) ? cache.ensure(input.repo) : Promise.resolve();
       fetched.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
-      const forked = await addWorktree({ ...this.deps, ...input, fetch: false });
+      // opencode needs only the worktree's .git to open the directory, so its session is made while git writes the files.
+      const forked = await addWorktree({ ...this.deps, ...input, fetch: false, checkout: false });
       const [wt, session] = await Promise.all([
-        input.fromCommit ? forked : freshenNewWorktree({ fetched, layout: this.deps.layout, repo: input.repo, info: forked }),
+        checkOutIfEmpty(forked.worktree).then(() =>
+          input.fromCommit ? forked : freshenNewWorktree({ fetched, layout: this.deps.layout, repo: input.repo, info: forked }),
+        ),
         unwrap("create opencode session", this.deps.opencode().session.create({ directory: forked.worktree, title: `${input.repo} · ${chatBranch(input.chatId)}` })),
       ]);
       const setup = await hasSetupScript(wt.worktree);

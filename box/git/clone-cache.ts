@@ -11,7 +11,7 @@ export type CloneProgress = { stage: string; progress: number; processed?: numbe
 type Listener = (p: CloneProgress) => void;
 
 const lastUsedFile = "ocweb-last-used";
-const originHead = "refs/remotes/origin/HEAD";
+export const ORIGIN_HEAD = "refs/remotes/origin/HEAD";
 
 /** Bare clone per repo; refs/heads holds only chat branches, upstream lives in refs/remotes/origin/*. */
 export class CloneCache {
@@ -77,11 +77,6 @@ export class CloneCache {
     await rm(dir, { recursive: true, force: true });
   }
 
-  async defaultBranch(repo: string): Promise<string> {
-    if (!(await this.has(repo))) throw notFound(`${repo} is not cloned`);
-    return readDefaultBranch(this.layout.repoCache(repo));
-  }
-
   async #sync(repo: string, emit: Listener): Promise<CloneInfo> {
     const dir = this.layout.repoCache(repo);
     if (await this.has(repo)) await this.#fetch(repo, dir, emit);
@@ -121,7 +116,7 @@ export class CloneCache {
     } catch (err) {
       throw this.#classify(repo, err);
     }
-    const head = await tryRaw(git, ["symbolic-ref", "--quiet", originHead]);
+    const head = await tryRaw(git, ["symbolic-ref", "--quiet", ORIGIN_HEAD]);
     if (!head) throw badRequest(`${repo} has no commits`);
   }
 
@@ -154,7 +149,7 @@ function checkRepo(repo: string): string {
 }
 
 async function readDefaultBranch(dir: string): Promise<string> {
-  const ref = await gitAt(dir).raw(["symbolic-ref", "--quiet", originHead]);
+  const ref = await gitAt(dir).raw(["symbolic-ref", "--quiet", ORIGIN_HEAD]);
   return ref.trim().replace(/^refs\/remotes\/origin\//, "");
 }
 

@@ -1,7 +1,8 @@
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
+import path from "node:path";
 import { badRequest, conflict } from "../../lib/api-error.ts";
 import { chatBranch, chatIdSchema, refSchema, type DataLayout } from "../names.ts";
-import type { CloneCache } from "./clone-cache.ts";
+import { ORIGIN_HEAD, type CloneCache } from "./clone-cache.ts";
 import { gitAt, isSha, tryRaw } from "./git.ts";
 import { exists } from "../lib/exists.ts";
 
@@ -9,8 +10,7 @@ export type WorktreeInfo = { branch: string; base: string; baseCommit: string; w
 
 const adding = new Map<string, Promise<WorktreeInfo>>();
 
-/** Creates (or returns) the chat's worktree on branch ocweb/<chatId>, forked from origin/<base>. */
-export function addWorktree(opts: {
+type AddOptions = {
   cache: CloneCache;
   layout: DataLayout;
   repo: string;
@@ -20,7 +20,12 @@ export function addWorktree(opts: {
   fetch?: boolean;
   /** Start the new branch at this commit (a checkpoint of another chat) instead of the base's tip. */
   fromCommit?: string;
-}): Promise<WorktreeInfo> {
+  /** false: register the worktree and its branch but write no files; checkOutIfEmpty fills it. */
+  checkout?: boolean;
+};
+
+/** Creates (or returns) the chat's worktree on branch ocweb/<chatId>, forked from origin/<base>. */
+export function addWorktree(opts: AddOptions): Promise<WorktreeInfo> {
   if (!chatIdSchema.safeParse(opts.chatId).success) return Promise.reject(badRequest(`invalid chatId "${opts.chatId}"`));
   if (opts.base !== undefined && !refSchema.safeParse(opts.base).success) {
     return Promise.reject(badRequest(`invalid base "${opts.base}"`));
@@ -34,7 +39,7 @@ export function addWorktree(opts: {
   return promise;
 }
 
-async function add(opts: { cache: CloneCache; layout: DataLayout; repo: string; chatId: string; base?: string; fetch?: boolean; fromCommit?: string; worktree: string }) {
+async function add(opts: AddOptions & { worktree: string }) {
   const { cache, layout, repo, chatId, worktree } = opts;
   const branch = chatBranch(chatId);
   const existing = await exists(worktree);
@@ -42,13 +47,13 @@ async function add(opts: { cache: CloneCache; layout: DataLayout; repo: string; 
   const cached = await cache.has(repo);
   if (!cached || (!existing && opts.fetch !== false)) await cache.ensure(repo);
   const bare = gitAt(layout.repoCache(repo));
-  const base = opts.base ?? (await cache.defaultBranch(repo));
-  const baseRef = `refs/remotes/origin/${base}`;
-  let baseSha = await resolve(bare, baseRef);
-  if (!baseSha && opts.fetch === false) {
+  let refs = await chatRefs(bare, branch, opts.base);
+  if (!refs.baseSha && opts.fetch === false) {
     await cache.ensure(repo); // a branch pushed since the last fetch
-    baseSha = await resolve(bare, baseRef);
+    refs = await chatRefs(bare, branch, opts.base);
   }
+  const { base, baseRef, baseSha } = refs;
+  if (!base) throw new Error(`${repo}: the cache has no origin/HEAD`);
   if (!baseSha) throw badRequest(`base branch "${base}" does not exist in ${repo}`);
 
   if (existing) {
@@ -58,19 +63,54 @@ async function add(opts: { cache: CloneCache; layout: DataLayout; repo: string; 
   }
 
   await mkdir(layout.worktreesDir, { recursive: true });
-  if (await resolve(bare, `refs/heads/${branch}`)) {
+  const noCheckout = opts.checkout === false ? ["--no-checkout"] : [];
+  if (refs.branchSha) {
     // The chat's worktree was removed earlier but its branch was kept: reattach it.
-    await addPruningOnce(bare, ["worktree", "add", "--quiet", "--", worktree, branch]);
+    await addPruningOnce(bare, ["worktree", "add", "--quiet", ...noCheckout, "--", worktree, branch]);
     return { branch, base, baseCommit: await mergeBase(bare, branch, baseRef), worktree };
   }
   // After the cache was rebuilt, a pushed chat branch exists only upstream.
-  const pushed = await resolve(bare, `refs/remotes/origin/${branch}`);
+  const pushed = refs.pushedSha;
   const fork = opts.fromCommit && !pushed ? await resolve(bare, opts.fromCommit) : null;
   if (opts.fromCommit && !pushed && !fork) throw badRequest(`commit ${opts.fromCommit} is not in ${repo}`);
   const start = pushed ?? fork ?? baseSha;
-  await addPruningOnce(bare, ["worktree", "add", "--quiet", "--no-track", "-b", branch, "--", worktree, start]);
+  await addPruningOnce(bare, ["worktree", "add", "--quiet", "--no-track", ...noCheckout, "-b", branch, "--", worktree, start]);
   const baseCommit = pushed || fork ? await mergeBase(bare, branch, baseRef) : baseSha;
   return { branch, base, baseCommit, worktree };
+}
+
+/**
+ * The refs a chat's worktree is made from, read in one git call: the base (origin/HEAD's target
+ * when none is given), the chat branch, and the chat branch as pushed upstream.
+ */
+async function chatRefs(bare: ReturnType<typeof gitAt>, branch: string, wantedBase: string | undefined) {
+  const names = [ORIGIN_HEAD, `refs/heads/${branch}`, `refs/remotes/origin/${branch}`];
+  if (wantedBase) names.push(`refs/remotes/origin/${wantedBase}`);
+  const out = await bare.raw(["for-each-ref", "--format=%(refname)%00%(objectname)%00%(symref)", "--", ...names]);
+  const refs = new Map(out.split("\n").filter(Boolean).map((line) => {
+    const [name, sha, target] = line.split("\0");
+    return [name!, { sha: sha!, target: target! }];
+  }));
+  const base = wantedBase ?? refs.get(ORIGIN_HEAD)?.target.replace(/^refs\/remotes\/origin\//, "");
+  const baseRef = `refs/remotes/origin/${base}`;
+  return {
+    base,
+    baseRef,
+    baseSha: refs.get(wantedBase ? baseRef : ORIGIN_HEAD)?.sha ?? null,
+    branchSha: refs.get(`refs/heads/${branch}`)?.sha ?? null,
+    pushedSha: refs.get(`refs/remotes/origin/${branch}`)?.sha ?? null,
+  };
+}
+
+/**
+ * Fills a worktree made with `checkout: false` (no index yet) from its branch; a worktree already
+ * checked out is left alone, so calling it again after a crash loses nothing.
+ */
+export async function checkOutIfEmpty(worktree: string): Promise<void> {
+  const dotGit = await readFile(path.join(worktree, ".git"), "utf8");
+  const gitDir = path.resolve(worktree, dotGit.replace(/^gitdir: /, "").trim());
+  if (await exists(path.join(gitDir, "index"))) return;
+  await gitAt(worktree).raw(["checkout", "--force", "--quiet"]);
 }
 
 /** `worktree prune` costs ~60 ms on a busy cache, so it runs only when a stale registration is in the way. */

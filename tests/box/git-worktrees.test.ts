@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { addWorktree, pruneWorktrees, removeWorktree } from "../../box/git/worktrees.ts";
+import { addWorktree, checkOutIfEmpty, pruneWorktrees, removeWorktree } from "../../box/git/worktrees.ts";
 import { commitToRemote, git, makeRemote, remoteWithCache } from "../helpers/git-fixture.ts";
 
 const chatA = "01J0000000000000000000000A";
@@ -38,6 +38,22 @@ describe("addWorktree", () => {
     const again = await addWorktree({ cache, layout, repo, chatId: chatA });
     expect(again).toEqual(info);
     expect(readFileSync(path.join(info.worktree, "wip.txt"), "utf8")).toBe("wip\n");
+  });
+
+  it("registers a worktree without its files (checkout: false); checkOutIfEmpty fills it once and never again", async () => {
+    const { layout, cache, repo } = await setup();
+    const info = await addWorktree({ cache, layout, repo, chatId: chatA, checkout: false });
+    expect(existsSync(path.join(info.worktree, "README.md"))).toBe(false);
+    expect((await git(info.worktree, ["symbolic-ref", "HEAD"])).trim()).toBe(`refs/heads/ocweb/${chatA}`);
+
+    await checkOutIfEmpty(info.worktree);
+    expect(readFileSync(path.join(info.worktree, "README.md"), "utf8")).toBe("# widget\n");
+    expect(await git(info.worktree, ["status", "--porcelain"])).toBe("");
+
+    // Called again (a retried create after a crash), it must not throw away the agent's edits.
+    await writeFile(path.join(info.worktree, "README.md"), "edited\n");
+    await checkOutIfEmpty(info.worktree);
+    expect(readFileSync(path.join(info.worktree, "README.md"), "utf8")).toBe("edited\n");
   });
 
   it("coalesces concurrent adds of one chat", async () => {
