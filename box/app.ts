@@ -47,7 +47,8 @@ export function createBoxApp(box: BoxServices) {
   const promptLimit = limit(25 * MB);
   const mgmtLimit = limit(64 * 1024);
   app.use("/mgmt/*", (c, next) => (c.req.path.endsWith("/prompts") ? promptLimit : mgmtLimit)(c, next));
-  app.use("/oc/*", promptLimit);
+  // A read has no body; asking for one would build the whole web Request on the hot path.
+  app.use("/oc/*", (c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : promptLimit(c, next)));
 
   return app
     .route("/mgmt/repos", repoRoutes(box))

@@ -1,4 +1,5 @@
 import type { Client, Row } from "@libsql/client";
+import { LRUCache } from "lru-cache";
 
 export type ChatStatus = "idle" | "busy" | "error" | "interrupted";
 export type SetupState = "none" | "running" | "ok" | "failed";
@@ -43,9 +44,41 @@ const toChat = (r: Row): Chat => ({
   updatedAt: Number(r.updated_at),
 });
 
+type ChatPlace = { chatId: string; worktree: string };
+
 /** Chats and checkpoints rows; the only module that writes SQL for them. */
 export class ChatStore {
+  /**
+   * Which live chat a session or worktree belongs to, asked on every /oc request and every opencode
+   * event. Only setSession and markDeleted change the answer, so it is read once and kept.
+   */
+  readonly #bySession = new LRUCache<string, ChatPlace>({ max: 10_000 });
+  readonly #byWorktree = new LRUCache<string, ChatPlace>({ max: 10_000 });
+
   constructor(private db: Client) {}
+
+  async placeOfSession(sessionId: string): Promise<ChatPlace | undefined> {
+    const known = this.#bySession.get(sessionId);
+    if (known) return known;
+    const chat = await this.bySession(sessionId);
+    if (!chat) return undefined;
+    const place = { chatId: chat.chatId, worktree: chat.worktree };
+    this.#bySession.set(sessionId, place);
+    return place;
+  }
+
+  async isWorktree(dir: string): Promise<boolean> {
+    if (this.#byWorktree.has(dir)) return true;
+    const chat = await this.byWorktree(dir);
+    if (chat) this.#byWorktree.set(dir, { chatId: chat.chatId, worktree: chat.worktree });
+    return chat !== undefined;
+  }
+
+  #forget(chatId: string) {
+    for (const cache of [this.#bySession, this.#byWorktree]) {
+      for (const [key, place] of cache.entries()) if (place.chatId === chatId) cache.delete(key);
+    }
+  }
 
   async insert(c: NewChat): Promise<Chat> {
     const now = Date.now();
@@ -64,7 +97,7 @@ export class ChatStore {
     return chat;
   }
 
-  async bySession(sessionId: string): Promise<Chat | undefined> {
+  private async bySession(sessionId: string): Promise<Chat | undefined> {
     const rs = await this.db.execute({ sql: "SELECT * FROM chats WHERE session_id = ? AND deleted_at IS NULL", args: [sessionId] });
     return rs.rows[0] && toChat(rs.rows[0]);
   }
@@ -72,10 +105,6 @@ export class ChatStore {
   async byWorktree(dir: string): Promise<Chat | undefined> {
     const rs = await this.db.execute({ sql: "SELECT * FROM chats WHERE worktree = ? AND deleted_at IS NULL LIMIT 1", args: [dir] });
     return rs.rows[0] && toChat(rs.rows[0]);
-  }
-
-  async isWorktree(dir: string): Promise<boolean> {
-    return (await this.byWorktree(dir)) !== undefined;
   }
 
   async list(): Promise<Chat[]> {
@@ -92,6 +121,7 @@ export class ChatStore {
 
   async setSession(chatId: string, sessionId: string) {
     await this.db.execute({ sql: "UPDATE chats SET session_id = ?, updated_at = ? WHERE chat_id = ?", args: [sessionId, Date.now(), chatId] });
+    this.#forget(chatId);
   }
 
   async setSetup(chatId: string, state: SetupState, output: string | null) {
@@ -107,6 +137,7 @@ export class ChatStore {
 
   async markDeleted(chatId: string) {
     await this.db.execute({ sql: "UPDATE chats SET deleted_at = ?, updated_at = ? WHERE chat_id = ?", args: [Date.now(), Date.now(), chatId] });
+    this.#forget(chatId);
   }
 
   /** On a fresh opencode process nothing is running: every busy chat was interrupted. */

@@ -1,4 +1,5 @@
 import { addWorktree } from "../git/worktrees.ts";
+import { existsSync } from "node:fs";
 import { exists } from "../lib/exists.ts";
 import type { Chat } from "./chat-store.ts";
 import type { ChatDeps } from "./deps.ts";
@@ -14,9 +15,9 @@ export async function restoreWorktree(deps: ChatDeps, chat: Chat): Promise<void>
   await addWorktree({ cache: deps.cache, layout: deps.layout, repo: chat.repo, chatId: chat.chatId, base: chat.base, fetch: false });
 }
 
-/** restoreWorktree for the chat working in `dir`, taking its lock; the quick path is one stat. */
+/** restoreWorktree for the chat working in `dir`, taking its lock. */
 export async function restoreWorktreeAt(deps: ChatDeps, dir: string): Promise<void> {
-  if (await exists(dir)) return;
+  if (existsSync(dir)) return; // every /oc request passes here: a sync stat is ~2 µs, a promised one ~20 µs
   const chat = await deps.store.byWorktree(dir);
   if (!chat) return;
   await deps.locks.run(chat.chatId, async () => {

@@ -33,7 +33,7 @@ export class RunTracker {
     const { type, properties = {} } = event.payload;
     const sessionID = typeof properties.sessionID === "string" ? properties.sessionID : undefined;
     if (!sessionID) return;
-    const chat = await this.deps.store.bySession(sessionID);
+    const chat = await this.deps.store.placeOfSession(sessionID);
     if (!chat) return;
     const log = (err: unknown) => this.deps.log(`${type} ${chat.chatId}: ${(err as Error).message}`);
     if (type === "session.status") {

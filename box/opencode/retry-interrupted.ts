@@ -1,17 +1,19 @@
+import type { IncomingMessage } from "node:http";
 import { ApiError } from "../../lib/api-error.ts";
+import { contentType } from "./read-pipe.ts";
 
 /** opencode answers a bare 503 when the request's fiber was interrupted (an instance reloading); a read is safe to repeat. */
 const INTERRUPTED_RETRY_MS = [100, 250, 500, 1_000, 2_000];
-const interrupted = (res: Response) => res.status === 503 && !res.headers.get("content-type")?.includes("json");
-export async function retryInterrupted(send: () => Promise<Response>, waitsMs = INTERRUPTED_RETRY_MS): Promise<Response> {
+const interrupted = (res: IncomingMessage) => res.statusCode === 503 && !contentType(res).includes("json");
+export async function retryInterrupted(send: () => Promise<IncomingMessage>, waitsMs = INTERRUPTED_RETRY_MS): Promise<IncomingMessage> {
   let res = await send();
   for (const wait of waitsMs) {
     if (!interrupted(res)) return res;
-    await res.body?.cancel();
+    res.resume();
     await new Promise((r) => setTimeout(r, wait));
     res = await send();
   }
   if (!interrupted(res)) return res;
-  await res.body?.cancel();
+  res.resume();
   throw new ApiError(503, "opencode_unavailable", "opencode could not serve this request right now; try again shortly");
 }

@@ -1,3 +1,7 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
+import type { HttpBindings } from "@hono/node-server";
+import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { Hono, type Context } from "hono";
 import { proxy } from "hono/proxy";
 import { LRUCache } from "lru-cache";
@@ -5,6 +9,7 @@ import { ApiError } from "../../lib/api-error.ts";
 import { checkOcRequest, redactProviders, redactedRoutes, routeKey } from "../opencode/oc-guard.ts";
 import { endQuietlyOnClientAbort } from "../../lib/streams.ts";
 import { retryInterrupted } from "../opencode/retry-interrupted.ts";
+import { contentType, pipeToClient, readUpstream } from "../opencode/read-pipe.ts";
 import type { BoxServices } from "../services.ts";
 
 /** `scope=project` lists every worktree's sessions; `location[…]` picks another directory. */
@@ -18,7 +23,7 @@ export const ocProxy = (box: BoxServices) => {
 
   /** The worktree a session works in; child sessions (subagents, forks) have no chat row of their own. */
   async function sessionDirectory(sessionId: string): Promise<string | undefined> {
-    const chat = await box.store.bySession(sessionId);
+    const chat = await box.store.placeOfSession(sessionId);
     if (chat) return chat.worktree;
     const cached = childSessionDirs.get(sessionId);
     if (cached) return box.store.isWorktree(cached).then((ok) => (ok ? cached : undefined));
@@ -54,21 +59,61 @@ export const ocProxy = (box: BoxServices) => {
     for (const key of [...url.searchParams.keys()]) if (strippedKey(key)) url.searchParams.delete(key);
     if (verdict.directory) url.searchParams.set("directory", verdict.directory);
     const target = `${box.opencode.url}${path}${url.search}`;
+    if (c.req.method === "GET" || c.req.method === "HEAD") return read(c, target, path);
     const headers = Object.fromEntries(STRIPPED_HEADERS.map((h) => [h, undefined]));
-    const send = () => proxy(target, { raw: c.req.raw, headers: { ...headers, authorization: box.opencode.authHeader } });
-    const res = c.req.method === "GET" || c.req.method === "HEAD" ? await retryInterrupted(send) : await send();
-    // Only a GET carries the listing; HEAD and an OPTIONS preflight come back without a body.
-    if (redactedRoutes.has(routeKey(path)) && res.ok && c.req.method === "GET") return c.json(redactProviders(await res.json()) as object);
-    // opencode answers an unknown route with its web app; through here that is no route at all.
+    const res = await proxy(target, { raw: c.req.raw, headers: { ...headers, authorization: box.opencode.authHeader } });
     if (res.headers.get("content-type")?.includes("text/html")) {
       await res.body?.cancel();
-      throw new ApiError(404, "not_found", `no opencode route ${c.req.method} ${path}`);
+      throw noRoute(c.req.method, path);
     }
     return endQuietlyOnClientAbort(res, c.req.raw.signal);
   }
 
+  /** The hot path (message lists, event streams, files): opencode's answer piped to the client socket. */
+  async function read(c: Context<{ Bindings: Partial<HttpBindings> }>, target: string, path: string) {
+    const { method } = c.req;
+    const client = c.env?.outgoing;
+    const redacted = redactedRoutes.has(routeKey(path));
+    const headers: IncomingHttpHeaders = { ...(c.env?.incoming?.headers ?? Object.fromEntries(c.req.raw.headers)) };
+    for (const h of STRIPPED_HEADERS) delete headers[h];
+    headers.authorization = box.opencode.authHeader;
+    // Answers read here or handed back as a web Response are asked for uncompressed.
+    if (!client || redacted) delete headers["accept-encoding"];
+    const signal = client ? closed(client) : c.req.raw.signal;
+    const res = await retryInterrupted(() => readUpstream(target, method, headers, signal));
+    if (contentType(res).includes("text/html")) {
+      res.resume();
+      throw noRoute(method, path);
+    }
+    // Only a GET carries the listing; a HEAD comes back without a body.
+    if (redacted && res.statusCode === 200 && method === "GET") {
+      const listing = JSON.parse(Buffer.concat(await res.toArray()).toString("utf8")) as unknown;
+      return c.json(redactProviders(listing) as object);
+    }
+    if (!client) return new Response(method === "HEAD" ? null : (Readable.toWeb(res) as ReadableStream), { status: res.statusCode, headers: webHeaders(res) });
+    pipeToClient(res, client);
+    return RESPONSE_ALREADY_SENT;
+  }
+
   return new Hono().all("/*", handle);
 };
+
+/** opencode answers an unknown route with its web app; through here that is no route at all. */
+const noRoute = (method: string, path: string) => new ApiError(404, "not_found", `no opencode route ${method} ${path}`);
+
+function closed(client: ServerResponse): AbortSignal {
+  const gone = new AbortController();
+  client.once("close", () => gone.abort());
+  return gone.signal;
+}
+
+function webHeaders(res: IncomingMessage): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(res.headers)) {
+    if (value !== undefined && name !== "transfer-encoding" && name !== "connection") headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+  }
+  return headers;
+}
 
 function safeDecode(s: string): string {
   try {

@@ -1,9 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
+import http from "node:http";
+import { gunzipSync } from "node:zlib";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { commitToRemote, makeRemote } from "../helpers/git-fixture.ts";
-import { newChatId, startTestBox, type BoxHarness } from "../helpers/box-harness.ts";
+import { newChatId, startTestBox, TEST_TOKEN, type BoxHarness } from "../helpers/box-harness.ts";
 
 let remote: Awaited<ReturnType<typeof makeRemote>>;
 let box: BoxHarness;
@@ -63,6 +65,22 @@ describe("a chat on a local bare remote", () => {
     expect(res.status).toBe(200);
     const texts = (res.json as Array<{ parts: Array<{ type: string; text?: string }> }>).flatMap((m) => m.parts).filter((p) => p.type === "text").map((p) => p.text);
     expect(texts.join("\n")).toContain("written");
+  });
+
+  it("hands opencode's gzip answer through as gzip, byte for byte what opencode sends", async () => {
+    const chat = (await box.call("GET", `/mgmt/chats/${chatId}`)).json as Record<string, string>;
+    const route = `/session/${chat.sessionId}/message?directory=${encodeURIComponent(chat.worktree!)}`;
+    const sup = box.box.supervisor;
+    const raw = (url: string, authorization: string) =>
+      new Promise<{ encoding?: string; body: Buffer }>((resolve, reject) =>
+        http.get(url, { headers: { authorization, "accept-encoding": "gzip" } }, (res) => {
+          res.toArray().then((chunks) => resolve({ encoding: res.headers["content-encoding"], body: Buffer.concat(chunks) }), reject);
+        }).on("error", reject),
+      );
+    const [direct, viaBox] = await Promise.all([raw(sup.url + route, sup.authHeader), raw(`${box.url}/oc${route}`, `Bearer ${TEST_TOKEN}`)]);
+    expect(viaBox.encoding).toBe("gzip");
+    expect(viaBox.encoding).toBe(direct.encoding);
+    expect(JSON.parse(gunzipSync(viaBox.body).toString())).toEqual(JSON.parse(gunzipSync(direct.body).toString()));
   });
 
   it("a manual checkpoint with nothing to commit answers 204", async () => {
