@@ -51,7 +51,7 @@ export class ChatService {
 
       const { cache } = this.deps;
       // A fork starts at a commit already in the cache: nothing to fetch, nothing to move it to.
-      const fetched = !input.fromCommit && (await cache.has(input.repo)) ? cache.ensure(input.repo) : Promise.resolve();
+      const fetched = !input.fromCommit && (await cache.has(input.repo)) ? cache.refresh(input.repo) : Promise.resolve();
       fetched.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
       // opencode needs only the worktree's .git to open the directory, so its session is made while git writes the files.
       const forked = await addWorktree({ ...this.deps, ...input, fetch: false, checkout: false });

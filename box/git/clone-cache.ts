@@ -18,7 +18,7 @@ export class CloneCache {
   readonly layout: DataLayout;
   readonly baseUrl: string;
   readonly #token: string | undefined;
-  readonly #inflight = new Map<string, { promise: Promise<CloneInfo>; listeners: Set<Listener> }>();
+  readonly #inflight = new Map<string, { promise: Promise<void>; listeners: Set<Listener> }>();
 
   constructor(opts: { layout: DataLayout; baseUrl: string; githubToken?: string }) {
     this.layout = opts.layout;
@@ -40,7 +40,13 @@ export class CloneCache {
   }
 
   /** Clones if missing, else fetches; concurrent calls for one repo share one run. */
-  ensure(repo: string, onProgress?: Listener): Promise<CloneInfo> {
+  async ensure(repo: string, onProgress?: Listener): Promise<CloneInfo> {
+    await this.refresh(repo, onProgress);
+    return info(repo, this.layout.repoCache(repo));
+  }
+
+  /** ensure() without reading the clone's info afterwards (three git calls and a walk of the clone). */
+  refresh(repo: string, onProgress?: Listener): Promise<void> {
     if (!repoSchema.safeParse(repo).success) return Promise.reject(badRequest(`invalid repo "${repo}"`));
     const running = this.#inflight.get(repo);
     if (running) {
@@ -77,12 +83,11 @@ export class CloneCache {
     await rm(dir, { recursive: true, force: true });
   }
 
-  async #sync(repo: string, emit: Listener): Promise<CloneInfo> {
+  async #sync(repo: string, emit: Listener): Promise<void> {
     const dir = this.layout.repoCache(repo);
     if (await this.has(repo)) await this.#fetch(repo, dir, emit);
     else await this.#clone(repo, dir, emit);
     await writeFile(path.join(dir, lastUsedFile), "");
-    return info(repo, dir);
   }
 
   async #clone(repo: string, dir: string, emit: Listener) {

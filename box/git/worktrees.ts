@@ -45,11 +45,11 @@ async function add(opts: AddOptions & { worktree: string }) {
   const existing = await exists(worktree);
   // An existing chat needs no fetch; a new one forks from the freshest upstream.
   const cached = await cache.has(repo);
-  if (!cached || (!existing && opts.fetch !== false)) await cache.ensure(repo);
+  if (!cached || (!existing && opts.fetch !== false)) await cache.refresh(repo);
   const bare = gitAt(layout.repoCache(repo));
   let refs = await chatRefs(bare, branch, opts.base);
   if (!refs.baseSha && opts.fetch === false) {
-    await cache.ensure(repo); // a branch pushed since the last fetch
+    await cache.refresh(repo); // a branch pushed since the last fetch
     refs = await chatRefs(bare, branch, opts.base);
   }
   const { base, baseRef, baseSha } = refs;
