@@ -1,5 +1,5 @@
 import { badRequest, conflict } from "../../lib/api-error.ts";
-import { errorText, gitAt, gitWith, identityEnv, isSha, redact, tryRaw, type GitAuth } from "./git.ts";
+import { errorText, gitAt, identityEnv, isSha, redact, tryRaw, type GitAuth } from "./git.ts";
 
 export type CheckpointResult = { sha: string; filesChanged: number; pushed: boolean; pushError?: string };
 export type CheckpointEntry = { sha: string; message: string; files: string[]; filesChanged: number; createdAt: string };
@@ -11,7 +11,7 @@ export async function checkpoint(opts: {
   message: string;
   push?: { auth: GitAuth };
 }): Promise<CheckpointResult | null> {
-  const git = gitWith(opts.worktree, { env: identityEnv });
+  const git = gitAt(opts.worktree, { env: identityEnv });
   const head = await tryRaw(git, ["symbolic-ref", "--quiet", "HEAD"]);
   if (head?.trim() !== `refs/heads/${opts.branch}`) throw conflict(`worktree is not on branch ${opts.branch}`);
 
@@ -20,14 +20,14 @@ export async function checkpoint(opts: {
   const filesChanged = staged.split("\0").filter(Boolean).length;
   if (filesChanged === 0) return null;
   // Hooks and signing come from the repo or the user's config; a checkpoint must never depend on them.
-  await git.commit(commitMessage(opts.message), { "--no-verify": null, "--no-gpg-sign": null });
-  const sha = (await git.revparse(["--verify", "HEAD"])).trim();
+  await git.raw(["commit", "--quiet", "--no-verify", "--no-gpg-sign", ...commitMessage(opts.message).flatMap((m) => ["-m", m])]);
+  const sha = (await git.raw(["rev-parse", "--verify", "HEAD"])).trim();
   if (!opts.push) return { sha, filesChanged, pushed: false };
 
   const { auth } = opts.push;
   try {
     const ref = `refs/heads/${opts.branch}`;
-    await gitWith(opts.worktree, { auth }).push("origin", `${ref}:${ref}`);
+    await gitAt(opts.worktree, { auth }).raw(["push", "--quiet", "origin", `${ref}:${ref}`]);
     return { sha, filesChanged, pushed: true };
   } catch (err) {
     return { sha, filesChanged, pushed: false, pushError: pushErrorText(redact(errorText(err), auth)) };
@@ -78,6 +78,5 @@ export async function listCheckpoints(opts: { gitDir: string; baseCommit: string
 
 /** No staged, unstaged, or untracked (not ignored) changes. */
 export async function isClean(worktree: string): Promise<boolean> {
-  const status = await gitAt(worktree).status();
-  return status.isClean();
+  return (await gitAt(worktree).raw(["status", "--porcelain"])) === "";
 }

@@ -3,7 +3,7 @@ import { mkdir, readdir, rename, rm, stat, writeFile, lstat } from "node:fs/prom
 import path from "node:path";
 import { ApiError, badRequest, conflict, notFound } from "../../lib/api-error.ts";
 import { repoSchema, type DataLayout } from "../names.ts";
-import { errorText, gitAt, gitWith, redact, tryRaw, type GitAuth } from "./git.ts";
+import { errorText, fetchingGit, gitAt, redact, tryRaw, type GitAuth } from "./git.ts";
 import { exists } from "../lib/exists.ts";
 
 export type CloneInfo = { repo: string; defaultBranch: string; head: string; sizeBytes: number };
@@ -96,11 +96,11 @@ export class CloneCache {
     await mkdir(tmp);
     try {
       const git = gitAt(tmp);
-      await git.init(true, ["--quiet"]);
-      await git.addRemote("origin", this.remoteUrl(repo));
-      await git.addConfig("ocweb.repo", repo);
+      await git.raw(["init", "--bare", "--quiet"]);
+      await git.raw(["remote", "add", "origin", this.remoteUrl(repo)]);
+      await git.raw(["config", "ocweb.repo", repo]);
       // Auto-gc must not detach: orphaned git processes would outlive the request.
-      await git.addConfig("gc.autoDetach", "false");
+      await git.raw(["config", "gc.autoDetach", "false"]);
       await this.#fetch(repo, tmp, emit);
       // Another box process may have won the race; its clone is as good as ours.
       await rename(tmp, dir).catch(async (err: unknown) => {
@@ -113,15 +113,15 @@ export class CloneCache {
 
   async #fetch(repo: string, dir: string, emit: Listener) {
     const progress = (e: CloneProgress) => emit({ stage: e.stage, progress: e.progress, processed: e.processed, total: e.total });
-    const git = gitWith(dir, { auth: this.auth, progress });
+    const git = fetchingGit(dir, { auth: this.auth, progress });
     try {
       // Upstream branches land in refs/remotes/origin/* only, so chat branches in refs/heads are never touched.
       await git.fetch(["--prune", "--progress", "origin", "+refs/heads/*:refs/remotes/origin/*"]);
-      await git.remote(["set-head", "origin", "--auto"]);
+      await gitAt(dir, { auth: this.auth }).raw(["remote", "set-head", "origin", "--auto"]);
     } catch (err) {
       throw this.#classify(repo, err);
     }
-    const head = await tryRaw(git, ["symbolic-ref", "--quiet", ORIGIN_HEAD]);
+    const head = await tryRaw(gitAt(dir), ["symbolic-ref", "--quiet", ORIGIN_HEAD]);
     if (!head) throw badRequest(`${repo} has no commits`);
   }
 
@@ -160,7 +160,7 @@ async function readDefaultBranch(dir: string): Promise<string> {
 
 async function info(repo: string, dir: string): Promise<CloneInfo> {
   const defaultBranch = await readDefaultBranch(dir);
-  const head = await gitAt(dir).revparse(["--verify", "--end-of-options", `refs/remotes/origin/${defaultBranch}^{commit}`]);
+  const head = await gitAt(dir).raw(["rev-parse", "--verify", "--end-of-options", `refs/remotes/origin/${defaultBranch}^{commit}`]);
   return { repo, defaultBranch, head: head.trim(), sizeBytes: await diskBytes(dir) };
 }
 

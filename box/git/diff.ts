@@ -3,7 +3,7 @@ import { copyFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { badRequest } from "../../lib/api-error.ts";
-import { gitAt, gitWith, isSha } from "./git.ts";
+import { gitAt, isSha } from "./git.ts";
 
 export type FileStatus = "added" | "modified" | "deleted" | "renamed";
 export type DiffFile = { path: string; status: FileStatus; additions: number; deletions: number };
@@ -18,19 +18,19 @@ const statuses: Record<string, FileStatus> = { A: "added", C: "added", M: "modif
 export async function diffAgainstBase(opts: { worktree: string; baseCommit: string }): Promise<WorktreeDiff> {
   if (!isSha(opts.baseCommit)) throw badRequest("baseCommit must be a full sha");
   const plain = gitAt(opts.worktree);
-  const realIndex = path.resolve(opts.worktree, (await plain.revparse(["--git-path", "index"])).trim());
+  const realIndex = path.resolve(opts.worktree, (await plain.raw(["rev-parse", "--git-path", "index"])).trim());
   const tmpIndex = path.join(os.tmpdir(), `ocweb-index-${randomUUID()}`);
   try {
     // Copying keeps the stat cache, so `add --all` only rehashes files that changed.
     await copyFile(realIndex, tmpIndex).catch(() => undefined);
-    const git = gitWith(opts.worktree, { env: { GIT_INDEX_FILE: tmpIndex } });
+    const git = gitAt(opts.worktree, { env: { GIT_INDEX_FILE: tmpIndex } });
     await git.raw(["add", "--all"]);
     const diff = ["diff", "--cached", "-M", "--no-color", "--no-ext-diff", "--no-textconv"];
     const range = ["--end-of-options", opts.baseCommit, "--"];
     const numstat = await git.raw([...diff, "--numstat", "-z", ...range]);
     const nameStatus = await git.raw([...diff, "--name-status", "-z", ...range]);
     const patch = await git.raw([...diff, ...range]);
-    const head = (await plain.revparse(["--verify", "HEAD"])).trim();
+    const head = (await plain.raw(["rev-parse", "--verify", "HEAD"])).trim();
     return { head, files: mergeStats(parseNameStatus(nameStatus), parseNumstat(numstat)), patch };
   } finally {
     await rm(tmpIndex, { force: true });

@@ -1,3 +1,4 @@
+import { execa } from "execa";
 import { simpleGit, type SimpleGit, type SimpleGitProgressEvent } from "simple-git";
 
 export type GitAuth = { githubToken?: string; baseUrl: string };
@@ -27,15 +28,28 @@ const allowEnvironment = [
 export type GitOptions = {
   auth?: GitAuth;
   env?: Record<string, string>;
-  progress?: (event: SimpleGitProgressEvent) => void;
 };
 
-/** A simple-git bound to `dir`, no terminal prompts, and the GitHub token as an env-only header. */
-export function gitAt(dir: string, auth?: GitAuth): SimpleGit {
-  return gitWith(dir, { auth });
+export type Git = { raw(args: string[]): Promise<string> };
+
+/**
+ * git in `dir`: no terminal prompts, only the listed environment, the GitHub token as an env-only
+ * header. Run with execa, not simple-git: simple-git waits 50 ms after any command that printed
+ * nothing, and most of the box's git calls print nothing (--quiet checkouts, `add --all`, probes).
+ */
+export function gitAt(dir: string, opts: GitOptions = {}): Git {
+  const env = { ...baseEnv(), ...authEnv(opts.auth), ...opts.env };
+  return {
+    async raw(args) {
+      const run = await execa("git", args, { cwd: dir, env, extendEnv: false, stdin: "ignore", stripFinalNewline: false, reject: false });
+      if (run.failed) throw new Error((run.stderr || run.stdout || run.shortMessage || "git failed").trim());
+      return run.stdout;
+    },
+  };
 }
 
-export function gitWith(dir: string, opts: GitOptions = {}): SimpleGit {
+/** simple-git for fetches, for its parsed progress events (a clone's progress is streamed to the client). */
+export function fetchingGit(dir: string, opts: { auth?: GitAuth; progress: (event: SimpleGitProgressEvent) => void }): SimpleGit {
   const git = simpleGit({
     baseDir: dir,
     progress: opts.progress,
@@ -43,7 +57,7 @@ export function gitWith(dir: string, opts: GitOptions = {}): SimpleGit {
     // GIT_CONFIG_COUNT is how the token header stays out of argv and off disk.
     unsafe: { allowUnsafeConfigEnvCount: true },
   });
-  return git.env({ ...baseEnv(), ...authEnv(opts.auth), ...opts.env });
+  return git.env({ ...baseEnv(), ...authEnv(opts.auth) });
 }
 
 function baseEnv(): Record<string, string> {
@@ -86,7 +100,7 @@ export function errorText(err: unknown): string {
 }
 
 /** Runs git and returns null instead of throwing (for probes like rev-parse --verify). */
-export async function tryRaw(git: SimpleGit, args: string[]): Promise<string | null> {
+export async function tryRaw(git: Git, args: string[]): Promise<string | null> {
   try {
     return await git.raw(args);
   } catch {

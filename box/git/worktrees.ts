@@ -3,7 +3,7 @@ import path from "node:path";
 import { badRequest, conflict } from "../../lib/api-error.ts";
 import { chatBranch, chatIdSchema, refSchema, type DataLayout } from "../names.ts";
 import { ORIGIN_HEAD, type CloneCache } from "./clone-cache.ts";
-import { gitAt, isSha, tryRaw } from "./git.ts";
+import { gitAt, isSha, tryRaw, type Git } from "./git.ts";
 import { exists } from "../lib/exists.ts";
 
 export type WorktreeInfo = { branch: string; base: string; baseCommit: string; worktree: string };
@@ -83,7 +83,7 @@ async function add(opts: AddOptions & { worktree: string }) {
  * The refs a chat's worktree is made from, read in one git call: the base (origin/HEAD's target
  * when none is given), the chat branch, and the chat branch as pushed upstream.
  */
-async function chatRefs(bare: ReturnType<typeof gitAt>, branch: string, wantedBase: string | undefined) {
+async function chatRefs(bare: Git, branch: string, wantedBase: string | undefined) {
   const names = [ORIGIN_HEAD, `refs/heads/${branch}`, `refs/remotes/origin/${branch}`];
   if (wantedBase) names.push(`refs/remotes/origin/${wantedBase}`);
   const out = await bare.raw(["for-each-ref", "--format=%(refname)%00%(objectname)%00%(symref)", "--", ...names]);
@@ -114,7 +114,7 @@ export async function checkOutIfEmpty(worktree: string): Promise<void> {
 }
 
 /** `worktree prune` costs ~60 ms on a busy cache, so it runs only when a stale registration is in the way. */
-async function addPruningOnce(bare: ReturnType<typeof gitAt>, args: string[]) {
+async function addPruningOnce(bare: Git, args: string[]) {
   try {
     await bare.raw(args);
   } catch {
@@ -157,12 +157,12 @@ export async function pruneWorktrees(layout: DataLayout, repo: string): Promise<
   await gitAt(bareDir).raw(["worktree", "prune"]);
 }
 
-async function resolve(git: ReturnType<typeof gitAt>, ref: string): Promise<string | null> {
+async function resolve(git: Git, ref: string): Promise<string | null> {
   const out = await tryRaw(git, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]);
   return out?.trim() || null;
 }
 
-async function mergeBase(git: ReturnType<typeof gitAt>, branch: string, baseRef: string): Promise<string> {
+async function mergeBase(git: Git, branch: string, baseRef: string): Promise<string> {
   const out = await git.raw(["merge-base", "--end-of-options", `refs/heads/${branch}`, baseRef]);
   return out.trim();
 }
