@@ -32,9 +32,11 @@ async function cleanup() {
 }
 
 
+// identity: node's fetch asks for gzip, which opencode and Miniflare's entry worker would then spend CPU on (and
+// this process, which also runs the box, on inflating); the box answers identity, and Cloudflare compresses at its edge.
 async function timed(url: string, headers: Record<string, string>, status = 200): Promise<{ ms: number; bytes: number }> {
   const t = performance.now();
-  const res = await fetch(url, { headers });
+  const res = await fetch(url, { headers: { "accept-encoding": "identity", ...headers } });
   const body = await res.arrayBuffer();
   const ms = performance.now() - t;
   if (res.status !== status) throw new Error(`${url} answered ${res.status}: ${Buffer.from(body).toString("utf8").slice(0, 200)}`);
@@ -45,9 +47,9 @@ try {
   console.log("bench:proxy — building the worker bundle, starting sqld, workerd, the box and opencode…");
   await buildWorker();
   remote = await makeRemote({ owner: "bench", name: "proxy", files: { "README.md": "# proxy bench\n", "src/main.ts": "export const x = 1;\n" } });
-  const [workerPort, boxPort] = [await freePort(), await freePort()];
+  const [workerPort, boxPort, directPort] = [await freePort(), await freePort(), await freePort()];
   box = await startTestBox({ baseUrl: remote.baseUrl, port: boxPort, env: { WORKER_URL: `http://127.0.0.1:${workerPort}` } });
-  worker = await startTestWorker({ port: workerPort, boxUrl: box.url, boxToken: TEST_TOKEN, bindings: { DEV_LOGIN: "1" } });
+  worker = await startTestWorker({ port: workerPort, directPort, boxUrl: box.url, boxToken: TEST_TOKEN, bindings: { DEV_LOGIN: "1" } });
   await worker.signInDev("bench");
   const w = worker;
   const cookie = `ocweb_session=${w.jar.get("ocweb_session")}`;
@@ -68,9 +70,10 @@ try {
   const paths: Array<{ name: string; url: string; headers: Record<string, string>; status?: number }> = [
     { name: "a", url: `${sup.url}/session/${sid}/message?directory=${dir}`, headers: { authorization: sup.authHeader } },
     { name: "b", url: `${box.url}/oc/session/${sid}/message?directory=${dir}`, headers: { authorization: `Bearer ${TEST_TOKEN}` } },
-    { name: "c", url: `${w.url}/api/box/oc/session/${sid}/message`, headers: { cookie } },
-    { name: "me", url: `${w.url}/api/me`, headers: { cookie } },
-    { name: "floor", url: `${w.url}/api/me`, headers: {}, status: 401 },
+    // The worker on its own socket, as workerd serves it in production (no Miniflare entry worker in front).
+    { name: "c", url: `${w.directUrl}/api/box/oc/session/${sid}/message`, headers: { cookie } },
+    { name: "me", url: `${w.directUrl}/api/me`, headers: { cookie } },
+    { name: "floor", url: `${w.directUrl}/api/me`, headers: {}, status: 401 },
   ];
   const samples: Record<string, number[]> = { a: [], b: [], c: [], me: [], floor: [] };
   const loadBefore = os.loadavg()[0]!;
@@ -90,7 +93,7 @@ try {
   const stop = new AbortController();
   const [resDirect, resWorker] = await Promise.all([
     fetch(`${sup.url}/event?directory=${dir}`, { headers: { authorization: sup.authHeader }, signal: stop.signal }),
-    fetch(`${w.url}/api/box/oc/event?directory=${dir}`, { headers: { cookie }, signal: stop.signal }),
+    fetch(`${w.directUrl}/api/box/oc/event?directory=${dir}`, { headers: { cookie }, signal: stop.signal }),
   ]);
   const readers = [readFrames(resDirect, (f) => direct.push(f)), readFrames(resWorker, (f) => viaWorker.push(f))];
   await waitFor("server.connected on both streams", async () => (direct.length > 0 && viaWorker.length > 0 ? true : undefined), 10_000);
@@ -127,9 +130,9 @@ try {
   const idlePerSec = workerd ? (schedTimeMs(workerd) - idle0[1]!) / ((performance.now() - idle0[2]!) / 1000) : Number.NaN;
   const cpuRows = [
     await cpu("GET /api/box/oc/session/:id/message", () => timed(paths[2]!.url, paths[2]!.headers)),
-    await cpu("GET /api/chats", () => timed(`${w.url}/api/chats`, { cookie })),
-    await cpu("GET /api/me", () => timed(`${w.url}/api/me`, { cookie })),
-    await cpu("GET /api/me without a cookie (401)", () => timed(`${w.url}/api/me`, {}, 401)),
+    await cpu("GET /api/chats", () => timed(`${w.directUrl}/api/chats`, { cookie })),
+    await cpu("GET /api/me", () => timed(`${w.directUrl}/api/me`, { cookie })),
+    await cpu("GET /api/me without a cookie (401)", () => timed(`${w.directUrl}/api/me`, {}, 401)),
   ];
 
   const stat = (xs: number[]) => ({ p50: percentile(xs, 50), p99: percentile(xs, 99) });
@@ -168,7 +171,7 @@ try {
     { figure: "SSE text delta through worker + box, added p50 / p99", ocweb: `${fmtMs(sseStat.p50)} / ${fmtMs(sseStat.p99)}`, anchor: "the same frame read from opencode directly", target: "≤ 2 ms", met: sseStat.p50 <= 2 },
   ], [`${N} requests per path after ${WARMUP} warm-up, interleaved`]);
   console.log(`\nutime+stime has one-clock-tick (10 ms) resolution over the whole batch; schedstat sums every thread's run time in ns.`);
-  console.log(`(c) goes node fetch → workerd → node box (in this process) → opencode; the client and the box share this event loop.`);
+  console.log(`(c) goes node fetch → workerd (its own socket, no Miniflare entry worker) → node box (in this process) → opencode; the client and the box share this event loop. Every request asks for identity encoding.`);
   console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
 } finally {
   await cleanup();

@@ -30,7 +30,7 @@ export function createApp(deps: AppDeps) {
 
   app.use("*", async (c, next) => {
     c.set("deps", deps);
-    c.set("db", deps.db(c.env));
+    c.set("db", lazy(() => deps.db(c.env)));
     await next();
   });
   app.use("/api/*", sameOrigin, requireUser);
@@ -52,3 +52,17 @@ export function createApp(deps: AppDeps) {
 }
 
 export type AppType = ReturnType<typeof createApp>;
+
+/**
+ * `make()` on first use. The db: building the libsql client and drizzle (its relational config) costs
+ * ~0.15 ms of CPU, and the opencode pass-through mostly answers from its per-isolate caches without it.
+ */
+function lazy<T extends object>(make: () => T): T {
+  let made: T | undefined;
+  const real = () => (made ??= make());
+  return new Proxy({} as T, {
+    get: (_, key) => Reflect.get(real(), key),
+    set: (_, key, value) => Reflect.set(real(), key, value),
+    has: (_, key) => Reflect.has(real(), key),
+  });
+}

@@ -29,7 +29,19 @@ function builtWorker(): Promise<string> {
 export type TestWorker = Awaited<ReturnType<typeof startTestWorker>>;
 /** Answers the worker's outgoing requests to hosts it stands in for; undefined lets a request go out as it is. */
 export type Outbound = (req: Request) => Promise<Response | undefined> | Response | undefined;
-type WorkerOptions = { bindings?: Record<string, string>; boxUrl?: string; boxToken?: string; port?: number; outbound?: Outbound };
+type WorkerOptions = {
+  bindings?: Record<string, string>;
+  boxUrl?: string;
+  boxToken?: string;
+  port?: number;
+  outbound?: Outbound;
+  /**
+   * Also serve the worker on its own loopback socket (`directUrl`), as workerd would in production: without
+   * Miniflare's entry worker in front (a second isolate, and gzip when the client accepts it) and without
+   * its CF-Connecting-IP stripping worker behind (a third, on every outgoing fetch). For benchmarks.
+   */
+  directPort?: number;
+};
 
 /** The bundled worker in real workerd (Miniflare) on a loopback port, over a real libsql server. */
 export async function startTestWorker(opts: WorkerOptions = {}) {
@@ -48,8 +60,10 @@ export async function startTestWorker(opts: WorkerOptions = {}) {
       ...opts.bindings,
     },
     ...(opts.outbound ? { outboundService: routeOutbound(opts.outbound) } : {}),
+    ...(opts.directPort ? { unsafeDirectSockets: [{ host: "127.0.0.1", port: opts.directPort }], stripCfConnectingIp: false } : {}),
   });
   const url = (await mf.ready).toString().replace(/\/$/, "");
+  const directUrl = opts.directPort ? `http://127.0.0.1:${opts.directPort}` : url;
   const cookies = new Map<string, string>();
   const jar = {
     get: (name: string) => cookies.get(name),
@@ -73,6 +87,7 @@ export async function startTestWorker(opts: WorkerOptions = {}) {
   };
   return {
     url,
+    directUrl,
     fetch: doFetch,
     jar,
     db: dbFrom(sqld.client),

@@ -65,8 +65,11 @@ async function passThrough(c: Context<AppEnv>) {
   } as RequestInit);
   const out = new Headers(res.headers);
   for (const h of ["content-encoding", "content-length", "transfer-encoding", "connection"]) out.delete(h);
-  if (out.get("content-type")?.includes("text/event-stream")) out.set("cache-control", "no-cache, no-transform");
-  return endQuietlyOnClientAbort(new Response(res.body, { status: res.status, headers: out }), c.req.raw.signal);
+  const sse = out.get("content-type")?.includes("text/event-stream");
+  if (sse) out.set("cache-control", "no-cache, no-transform");
+  const response = new Response(res.body, { status: res.status, headers: out });
+  // Any other answer keeps the box's own body, which workerd pipes without running JS per chunk.
+  return sse ? endQuietlyOnClientAbort(response, c.req.raw.signal) : response;
 }
 
 type Owned = { directory: string; boxId: string | null };
