@@ -54,7 +54,8 @@ trap 'stopping=HUP' HUP
 # The box gets the whole environment but the tunnel's token.
 (
   unset TUNNEL_TOKEN
-  exec $drop node --max-semi-space-size=1 "$app/dist/box.mjs"
+  # Small heap, baseline-compiled WebAssembly (undici's parser), no V8 helper threads: ~76 MB idle instead of ~88.
+  exec $drop node --max-semi-space-size=1 --liftoff-only --single-threaded "$app/dist/box.mjs"
 ) &
 box_pid=$!
 tunnel_pid=""

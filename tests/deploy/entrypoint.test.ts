@@ -75,7 +75,7 @@ describe("docker/entrypoint.sh", () => {
     const run = await start(withTunnel);
     await Promise.all([started(run, "node"), started(run, "cloudflared")]);
     const [box, tunnel] = [await log(run, "node"), await log(run, "cloudflared")];
-    expect(box).toContain(`args=--max-semi-space-size=1 ${path.join(root, "dist/box.mjs")}`);
+    expect(box).toContain(`args=--max-semi-space-size=1 --liftoff-only --single-threaded ${path.join(root, "dist/box.mjs")}`);
     expect(box).toContain("TUNNEL_TOKEN=<unset> BOX_TOKEN=box-token-for-the-entrypoint-test-0123456789");
     expect(tunnel).toContain("args=tunnel --no-autoupdate run");
     expect(tunnel).toContain("TUNNEL_TOKEN=tunnel-token-for-the-test BOX_TOKEN=<unset>");
