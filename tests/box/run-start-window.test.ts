@@ -35,7 +35,8 @@ describe("a resync right after a send", () => {
   it("does not end a run opencode has not marked busy yet", async () => {
     for (let i = 0; i < 3; i++) {
       const chatId = newChatId();
-      await box.call("POST", "/mgmt/chats", { chatId, repo: "acme/window" });
+      const made = await box.call("POST", "/mgmt/chats", { chatId, repo: "acme/window" });
+      expect(made.status, `${made.text}\n${box.lines.join("\n")}`).toBe(201);
       await box.call("POST", `/mgmt/chats/${chatId}/prompts`, { promptId: `w-${chatId}`, text: "sleep: 1500\nsay: finished" });
       await box.box.tracker.resync(); // lands in the window where opencode's status still reads idle
       expect(((await box.call("GET", `/mgmt/chats/${chatId}`)).json as { status: string }).status).toBe("busy");
