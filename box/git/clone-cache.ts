@@ -12,6 +12,8 @@ type Listener = (p: CloneProgress) => void;
 
 const lastUsedFile = "ocweb-last-used";
 export const ORIGIN_HEAD = "refs/remotes/origin/HEAD";
+/** refs/remotes/origin/<branch> → <branch> */
+export const originBranch = (ref: string) => ref.replace(/^refs\/remotes\/origin\//, "");
 
 /** Bare clone per repo; refs/heads holds only chat branches, upstream lives in refs/remotes/origin/*. */
 export class CloneCache {
@@ -155,7 +157,7 @@ function checkRepo(repo: string): string {
 
 async function readDefaultBranch(dir: string): Promise<string> {
   const ref = await gitAt(dir).raw(["symbolic-ref", "--quiet", ORIGIN_HEAD]);
-  return ref.trim().replace(/^refs\/remotes\/origin\//, "");
+  return originBranch(ref.trim());
 }
 
 async function info(repo: string, dir: string): Promise<CloneInfo> {

@@ -2,7 +2,7 @@ import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { badRequest, conflict } from "../../lib/api-error.ts";
 import { chatBranch, chatIdSchema, refSchema, type DataLayout } from "../names.ts";
-import { ORIGIN_HEAD, type CloneCache } from "./clone-cache.ts";
+import { ORIGIN_HEAD, originBranch, type CloneCache } from "./clone-cache.ts";
 import { gitAt, isSha, tryRaw, type Git } from "./git.ts";
 import { exists } from "../lib/exists.ts";
 
@@ -91,7 +91,8 @@ async function chatRefs(bare: Git, branch: string, wantedBase: string | undefine
     const [name, sha, target] = line.split("\0");
     return [name!, { sha: sha!, target: target! }];
   }));
-  const base = wantedBase ?? refs.get(ORIGIN_HEAD)?.target.replace(/^refs\/remotes\/origin\//, "");
+  const originHead = refs.get(ORIGIN_HEAD);
+  const base = wantedBase ?? (originHead && originBranch(originHead.target));
   const baseRef = `refs/remotes/origin/${base}`;
   return {
     base,

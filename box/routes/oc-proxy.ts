@@ -1,5 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
-import { Readable } from "node:stream";
+import type { IncomingHttpHeaders, ServerResponse } from "node:http";
 import type { HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { Hono, type Context } from "hono";
@@ -9,7 +8,7 @@ import { ApiError } from "../../lib/api-error.ts";
 import { checkOcRequest, redactProviders, redactedRoutes, routeKey } from "../opencode/oc-guard.ts";
 import { endQuietlyOnClientAbort } from "../../lib/streams.ts";
 import { retryInterrupted } from "../opencode/retry-interrupted.ts";
-import { contentType, pipeToClient, readUpstream } from "../opencode/read-pipe.ts";
+import { contentType, pipeToClient, readUpstream, webResponse } from "../opencode/read-pipe.ts";
 import type { BoxServices } from "../services.ts";
 
 /** `scope=project` lists every worktree's sessions; `location[…]` picks another directory. */
@@ -96,7 +95,7 @@ export const ocProxy = (box: BoxServices) => {
       const listing = JSON.parse(Buffer.concat(await res.toArray()).toString("utf8")) as unknown;
       return c.json(redactProviders(listing) as object);
     }
-    if (!client) return new Response(method === "HEAD" ? null : (Readable.toWeb(res) as ReadableStream), { status: res.statusCode, headers: webHeaders(res) });
+    if (!client) return webResponse(res, method);
     pipeToClient(res, client);
     return RESPONSE_ALREADY_SENT;
   }
@@ -111,14 +110,6 @@ function closed(client: ServerResponse): AbortSignal {
   const gone = new AbortController();
   client.once("close", () => gone.abort());
   return gone.signal;
-}
-
-function webHeaders(res: IncomingMessage): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(res.headers)) {
-    if (value !== undefined && name !== "transfer-encoding" && name !== "connection") headers.set(name, Array.isArray(value) ? value.join(", ") : value);
-  }
-  return headers;
 }
 
 function safeDecode(s: string): string {
