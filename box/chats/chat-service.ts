@@ -150,6 +150,19 @@ export class ChatService {
     return restoreWorktreeAt(this.deps, dir);
   }
 
+  /**
+   * Disposes opencode's instance for a chat's worktree after it interrupted every read there for
+   * seconds (a CI fuzz run saw one stuck so for 40 s). Not while work is under way in it: a dispose
+   * cancels runs. Says whether it did; the next request bootstraps the instance afresh.
+   */
+  async resetStuckInstance(dir: string): Promise<boolean> {
+    const chat = await this.deps.store.byWorktree(dir);
+    if (!chat || chat.status === "busy" || (await this.deps.ledger.inState("sending", chat.chatId)).length > 0) return false;
+    this.deps.log(`chat ${chat.chatId}: opencode kept interrupting reads in its worktree; disposing that instance`);
+    await unwrap("dispose the worktree's opencode instance", this.deps.opencode().instance.dispose({ directory: dir }));
+    return true;
+  }
+
   /** Disk GC's removal, under the chat's lock so no send starts meanwhile; a chat with work under way keeps its worktree. */
   removeIdleWorktree(repo: string, chatId: string) {
     return this.deps.locks.run(chatId, async () => {

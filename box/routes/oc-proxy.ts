@@ -64,7 +64,7 @@ export const ocProxy = (box: BoxServices) => {
     for (const key of [...url.searchParams.keys()]) if (strippedKey(key)) url.searchParams.delete(key);
     if (verdict.directory) url.searchParams.set("directory", verdict.directory);
     const target = `${box.opencode.url}${path}${url.search}`;
-    if ((c.req.method === "GET" || c.req.method === "HEAD") && !EVENT_STREAMS.has(path)) return read(c, target, path);
+    if ((c.req.method === "GET" || c.req.method === "HEAD") && !EVENT_STREAMS.has(path)) return read(c, target, path, workDir);
     const headers = Object.fromEntries(STRIPPED_HEADERS.map((h) => [h, undefined]));
     const res = await proxy(target, { raw: c.req.raw, headers: { ...headers, authorization: box.opencode.authHeader } });
     if (res.headers.get("content-type")?.includes("text/html")) {
@@ -75,7 +75,7 @@ export const ocProxy = (box: BoxServices) => {
   }
 
   /** The hot path (message lists, files, statuses): opencode's answer piped to the client socket. */
-  async function read(c: Context<{ Bindings: Partial<HttpBindings> }>, target: string, path: string) {
+  async function read(c: Context<{ Bindings: Partial<HttpBindings> }>, target: string, path: string, workDir: string | undefined) {
     const { method } = c.req;
     const client = c.env?.outgoing;
     const redacted = redactedRoutes.has(routeKey(path));
@@ -85,7 +85,8 @@ export const ocProxy = (box: BoxServices) => {
     // On loopback, compressing costs opencode ~2.5 ms a message list and saves nothing; the edge compresses for the phone.
     delete headers["accept-encoding"];
     const signal = client ? closed(client) : c.req.raw.signal;
-    const res = await retryInterrupted(() => readUpstream(target, method, headers, signal));
+    const resetStuck = workDir === undefined ? undefined : () => box.chats.resetStuckInstance(workDir);
+    const res = await retryInterrupted(() => readUpstream(target, method, headers, signal), undefined, resetStuck);
     if (contentType(res).includes("text/html")) {
       res.resume();
       throw noRoute(method, path);

@@ -38,6 +38,23 @@ describe("a read opencode answered with a bare 503", () => {
     expect(calls).toBe(3);
   });
 
+  it("when every wait is spent, lets onStuck reset opencode and waits once more", async () => {
+    let resets = 0;
+    const reset = async () => {
+      resets++;
+      answers = [{ status: 200, json: { ok: "after reset" } }];
+      return true;
+    };
+    const res = await retryInterrupted(send([{ status: 503 }]), [1, 1], reset);
+    expect(resets).toBe(1);
+    expect(JSON.parse(Buffer.concat(await res.toArray()).toString())).toEqual({ ok: "after reset" });
+  });
+
+  it("answers 503 without sending again when onStuck could not reset anything", async () => {
+    await expect(retryInterrupted(send([{ status: 503 }]), [1, 1], async () => false)).rejects.toMatchObject({ status: 503, code: "opencode_unavailable" });
+    expect(calls).toBe(3);
+  });
+
   it("passes opencode's own 503 with a message through at once", async () => {
     const res = await retryInterrupted(send([{ status: 503, json: { name: "ServiceUnavailableError", data: { message: "not yet" } } }]), [1]);
     expect(res.statusCode).toBe(503);

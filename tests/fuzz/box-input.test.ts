@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { MAX_ATTACHMENT_BYTES } from "../../lib/prompt-input.ts";
 import { makeRemote, type Remote } from "../helpers/git-fixture.ts";
 import { newChatId, startTestBox, type BoxHarness } from "../helpers/box-harness.ts";
@@ -90,6 +90,7 @@ afterAll(async () => {
 
 describe("box: fuzzed requests to every route", () => {
   it("answers every generated request with a 2xx or a 4xx carrying a message, never a 5xx, a stack or a secret", async () => {
+    onTestFailed(() => console.log(`box log, last 80 lines (opencode's warnings and errors included):\n${box.lines.slice(-80).join("\n")}`));
     // Deleting routes go last, so the fixture chat stays for the rest.
     const routes = endpoints(box.box.app).sort((a, b) => Number(a.method === "DELETE") - Number(b.method === "DELETE"));
     expect(routes.length).toBeGreaterThan(process.env.FUZZ_ROUTE ? 0 : 15);
