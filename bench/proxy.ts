@@ -9,15 +9,26 @@ import { fmtMs, percentile, printTable, recordFigures } from "./bench-stats.ts";
 import { cpuTimeMs, findDescendants, schedTimeMs } from "./proc-cpu.ts";
 import { pairDelays, readFrames, type Frame } from "./sse-pair.ts";
 import { waitFor } from "../tests/helpers/wait-for.ts";
+import { Miniflare } from "miniflare";
 
 const N = Math.max(Number(process.env.BENCH_N ?? 300), 200);
 const WARMUP = 30;
 const BUDGET_MS = 115_000;
 type Chat = { id: string; status: string; sessionId?: string; directory?: string };
 
+/** Forwards to the box with its bearer and hands the body back: no auth, no ownership, no router. */
+const BARE_WORKER = `export default {
+  async fetch(req, env) {
+    const url = new URL(req.url);
+    const res = await fetch(env.BOX + url.pathname.replace("/api/box", "") + url.search, { headers: { authorization: "Bearer " + env.TOKEN } });
+    return new Response(res.body, res);
+  },
+};`;
+
 let remote: Remote | undefined;
 let box: BoxHarness | undefined;
 let worker: TestWorker | undefined;
+let bareWorker: Miniflare | undefined;
 const started = performance.now();
 const watchdog = setTimeout(() => {
   console.error(`bench: over the ${BUDGET_MS / 1000} s budget, stopping`);
@@ -27,6 +38,7 @@ const watchdog = setTimeout(() => {
 async function cleanup() {
   clearTimeout(watchdog);
   await worker?.dispose().catch(() => undefined);
+  await bareWorker?.dispose().catch(() => undefined);
   await box?.dispose().catch(() => undefined);
   await remote?.cleanup().catch(() => undefined);
 }
@@ -63,6 +75,11 @@ try {
     const c = (await w.json<{ chat: Chat }>(`/api/chats/${created.body.chat.id}`)).body.chat;
     return c.sessionId && c.status === "idle" ? c : undefined;
   });
+  // The least a worker can do on this path, in the same workerd: the anchor for what ocweb's own worker code costs.
+  const [workerd] = findDescendants(process.pid, /workerd/); // ocweb's, before the bare worker's own starts
+  const barePort = await freePort();
+  bareWorker = new Miniflare({ modules: true, script: BARE_WORKER, compatibilityDate: "2026-04-26", bindings: { BOX: box.url, TOKEN: TEST_TOKEN }, unsafeDirectSockets: [{ host: "127.0.0.1", port: barePort }] });
+  await bareWorker.ready;
   const sid = chat.sessionId!;
   const dir = encodeURIComponent(chat.directory!);
 
@@ -72,10 +89,11 @@ try {
     { name: "b", url: `${box.url}/oc/session/${sid}/message?directory=${dir}`, headers: { authorization: `Bearer ${TEST_TOKEN}` } },
     // The worker on its own socket, as workerd serves it in production (no Miniflare entry worker in front).
     { name: "c", url: `${w.directUrl}/api/box/oc/session/${sid}/message`, headers: { cookie } },
+    { name: "f", url: `http://127.0.0.1:${barePort}/api/box/oc/session/${sid}/message?directory=${dir}`, headers: {} },
     { name: "me", url: `${w.directUrl}/api/me`, headers: { cookie } },
     { name: "floor", url: `${w.directUrl}/api/me`, headers: {}, status: 401 },
   ];
-  const samples: Record<string, number[]> = { a: [], b: [], c: [], me: [], floor: [] };
+  const samples: Record<string, number[]> = { a: [], b: [], c: [], f: [], me: [], floor: [] };
   const loadBefore = os.loadavg()[0]!;
   let bytes = 0;
   for (let i = 0; i < WARMUP + N; i++) {
@@ -118,7 +136,6 @@ try {
   const sse = pairDelays(direct.filter(isDelta), viaWorker.filter(isDelta));
 
   // Worker CPU: workerd is a child of this process (Miniflare spawns it).
-  const [workerd] = findDescendants(process.pid, /workerd/);
   const cpu = async (what: string, run: () => Promise<unknown>) => {
     if (!workerd) return { what, ticks: Number.NaN, sched: Number.NaN };
     const [c0, s0] = [cpuTimeMs(workerd), schedTimeMs(workerd)];
@@ -150,6 +167,7 @@ try {
     ["(a) opencode directly", fmtMs(a.p50), fmtMs(a.p99), fmtMs(Math.min(...samples.a!))],
     ["(b) box /oc/*", fmtMs(b.p50), fmtMs(b.p99), fmtMs(Math.min(...samples.b!))],
     ["(c) worker /api/box/oc/* → box", fmtMs(c.p50), fmtMs(c.p99), fmtMs(Math.min(...samples.c!))],
+    ["(f) a bare 7-line pass-through worker → box", fmtMs(percentile(samples.f!, 50)), fmtMs(percentile(samples.f!, 99)), fmtMs(Math.min(...samples.f!))],
     ["reference: worker GET /api/me (1 session query)", fmtMs(percentile(samples.me!, 50)), fmtMs(percentile(samples.me!, 99)), fmtMs(Math.min(...samples.me!))],
     ["reference: worker 401, no cookie (no query)", fmtMs(percentile(samples.floor!, 50)), fmtMs(percentile(samples.floor!, 99)), fmtMs(Math.min(...samples.floor!))],
   ]);
@@ -160,6 +178,7 @@ try {
     ["added by worker + box (c − a)", fmtMs(c.p50 - a.p50), fmtMs(c.p99 - a.p99), "p50 ≤ 3 ms"],
     ["added by the worker alone (c − b)", fmtMs(c.p50 - b.p50), fmtMs(c.p99 - b.p99), ""],
     ["paired: median over rounds of (b − a) / (c − a) / (c − b)", `${fmtMs(paired("b", "a"))} / ${fmtMs(paired("c", "a"))} / ${fmtMs(paired("c", "b"))}`, "", ""],
+    ["paired: the bare worker + box (f − a); ocweb's worker over it (c − f)", `${fmtMs(paired("f", "a"))} / ${fmtMs(paired("c", "f"))}`, "", ""],
     [`SSE delta delay, worker − direct (${sse.delays.length} frames, ${sse.unmatched} unmatched)`, fmtMs(sseStat.p50), fmtMs(sseStat.p99), "≤ 2 ms"],
   ]);
   console.log("");
@@ -173,6 +192,7 @@ try {
     { figure: "… of which the box (b − a), p50", ocweb: fmtMs(b.p50 - a.p50) },
     { figure: "… of which the worker in workerd (c − b), p50", ocweb: fmtMs(c.p50 - b.p50) },
     { figure: "added, paired per round (median of c − a; b − a; c − b)", ocweb: `${fmtMs(paired("c", "a"))}; ${fmtMs(paired("b", "a"))}; ${fmtMs(paired("c", "b"))}` },
+    { figure: "… a bare 7-line pass-through worker + box instead, paired (f − a); ocweb's worker over it (c − f)", ocweb: `${fmtMs(paired("f", "a"))}; ${fmtMs(paired("c", "f"))}` },
     { figure: "SSE text delta through worker + box, added p50 / p99", ocweb: `${fmtMs(sseStat.p50)} / ${fmtMs(sseStat.p99)}`, anchor: "the same frame read from opencode directly", target: "≤ 2 ms", met: sseStat.p50 <= 2 },
   ], [`${N} requests per path after ${WARMUP} warm-up, interleaved`]);
   console.log(`\nutime+stime has one-clock-tick (10 ms) resolution over the whole batch; schedstat sums every thread's run time in ns.`);
@@ -181,3 +201,4 @@ try {
 } finally {
   await cleanup();
 }
+
