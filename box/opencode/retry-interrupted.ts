@@ -15,7 +15,8 @@ export async function retryInterrupted(
   waitsMs = INTERRUPTED_RETRY_MS,
   onStuck?: () => Promise<boolean>,
 ): Promise<IncomingMessage> {
-  const answered = (await sendWhileInterrupted(send, waitsMs)) ?? ((await onStuck?.()) ? await sendWhileInterrupted(send, waitsMs) : undefined);
+  let answered = await sendWhileInterrupted(send, waitsMs);
+  if (!answered && onStuck && (await onStuck())) answered = await sendWhileInterrupted(send, waitsMs);
   if (answered) return answered;
   throw new ApiError(503, "opencode_unavailable", "opencode could not serve this request right now; try again shortly");
 }
