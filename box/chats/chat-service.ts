@@ -153,9 +153,20 @@ export class ChatService {
   /**
    * Disposes opencode's instance for a chat's worktree after it interrupted every read there for
    * seconds (a CI fuzz run saw one stuck so for 40 s). Not while work is under way in it: a dispose
-   * cancels runs. Says whether it did; the next request bootstraps the instance afresh.
+   * cancels runs. Says whether it did; the next request bootstraps the instance afresh. Reads stuck
+   * in the same worktree at once share one reset.
    */
-  async resetStuckInstance(dir: string): Promise<boolean> {
+  resetStuckInstance(dir: string): Promise<boolean> {
+    const running = this.#resets.get(dir);
+    if (running) return running;
+    const reset = this.#resetInstance(dir).finally(() => this.#resets.delete(dir));
+    this.#resets.set(dir, reset);
+    return reset;
+  }
+
+  readonly #resets = new Map<string, Promise<boolean>>();
+
+  async #resetInstance(dir: string): Promise<boolean> {
     const chat = await this.deps.store.byWorktree(dir);
     if (!chat || chat.status === "busy" || (await this.deps.ledger.inState("sending", chat.chatId)).length > 0) return false;
     this.deps.log(`chat ${chat.chatId}: opencode kept interrupting reads in its worktree; disposing that instance`);

@@ -34,6 +34,15 @@ describe("resetting opencode's instance for a chat's worktree (reads there kept 
     expect(JSON.stringify(await messages())).toContain("after the reset");
   }, 60_000);
 
+  it("disposes it once for reads stuck there at the same time", async () => {
+    const logged = () => box.lines.filter((l) => l.includes(`chat ${chatId}: opencode kept interrupting reads`)).length;
+    const before = logged();
+    const resets = await Promise.all([1, 2, 3].map(() => box.box.services.chats.resetStuckInstance(chat.worktree)));
+    expect(resets).toEqual([true, true, true]);
+    expect(logged() - before).toBe(1);
+    expect(JSON.stringify(await messages())).toContain("after the reset");
+  });
+
   it("leaves a busy chat's instance alone: its run finishes", async () => {
     await box.call("POST", `/mgmt/chats/${chatId}/prompts`, { promptId: "p3", text: "sleep: 2000\nsay: run kept" });
     await box.waitForChat(chatId, (c) => c.status === "busy");
