@@ -32,6 +32,9 @@ export function chatView(c: Chat) {
 
 /** Chat lifecycle: worktree + branch + opencode session, checkpoints, diff, delete. */
 export class ChatService {
+  /** resetStuckInstance's resets under way, by worktree. */
+  readonly #resets = new Map<string, Promise<boolean>>();
+
   constructor(
     private deps: ChatDeps,
     private afterSetup: (chatId: string) => void,
@@ -163,8 +166,6 @@ export class ChatService {
     this.#resets.set(dir, reset);
     return reset;
   }
-
-  readonly #resets = new Map<string, Promise<boolean>>();
 
   async #resetInstance(dir: string): Promise<boolean> {
     const chat = await this.deps.store.byWorktree(dir);

@@ -25,7 +25,6 @@ export function readUpstream(url: string, method: string, headers: IncomingHttpH
 /** Streams opencode's answer to the client; either side going away ends the other. */
 export function pipeToClient(upstream: IncomingMessage, client: ServerResponse): void {
   client.writeHead(upstream.statusCode ?? 502, endToEnd(upstream.headers));
-  client.flushHeaders(); // an event stream's headers go out before its first event
   client.on("close", () => {
     if (!upstream.complete) upstream.destroy();
   });
