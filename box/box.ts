@@ -58,7 +58,7 @@ export async function startBox(env: BoxEnv, log: (line: string) => void = (l) =>
     },
     log: (line) => log(`[opencode] ${line}`),
   });
-  const cache = new CloneCache({ layout, baseUrl: env.gitBaseUrl, githubToken: env.githubToken });
+  const cache = new CloneCache({ layout, baseUrl: env.gitBaseUrl, githubToken: env.githubToken, log });
   const deps: ChatDeps = {
     store,
     ledger,

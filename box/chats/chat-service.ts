@@ -58,10 +58,11 @@ export class ChatService {
       fetched.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
       // opencode needs only the worktree's .git to open the directory, so its session is made while git writes the files.
       const forked = await addWorktree({ ...this.deps, ...input, fetch: false, checkout: false });
+      const checkedOut = checkOutIfEmpty(forked.worktree);
       const [wt, session] = await Promise.all([
-        checkOutIfEmpty(forked.worktree).then(() =>
-          input.fromCommit ? forked : freshenNewWorktree({ fetched, layout: this.deps.layout, repo: input.repo, info: forked }),
-        ),
+        input.fromCommit
+          ? checkedOut.then(() => forked)
+          : freshenNewWorktree({ fetched, checkedOut, layout: this.deps.layout, repo: input.repo, info: forked }),
         unwrap("create opencode session", this.deps.opencode().session.create({ directory: forked.worktree, title: `${input.repo} · ${chatBranch(input.chatId)}` })),
       ]);
       const setup = await hasSetupScript(wt.worktree);

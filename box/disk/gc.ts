@@ -32,6 +32,7 @@ export async function runGc(opts: GcOptions): Promise<GcResult> {
   await collectWorktrees(opts, removed, skipped);
   await pruneMetadata(opts, removed, skipped);
   await evictClones(opts, removed, skipped);
+  if (!opts.dryRun) await packClones(opts.layout, skipped);
   return { removed, freedBytes: removed.reduce((n, r) => n + r.bytes, 0), skipped };
 }
 
@@ -159,6 +160,14 @@ async function evictClones(opts: GcOptions, removed: GcRemoved[], skipped: GcSki
     }
     removed.push({ kind: "clone", path: clone.path, bytes, reason: "over budget (LRU)" });
     total -= bytes;
+  }
+}
+
+/** The housekeeping fetches skip (--no-auto-maintenance): pack loose objects and refs once there are enough. */
+async function packClones(layout: DataLayout, skipped: GcSkipped[]) {
+  for (const clone of await cloneDirs(layout)) {
+    const result = await execa("git", ["-C", clone.path, "-c", "gc.autoDetach=false", "gc", "--auto", "--quiet"], { reject: false, env: gitEnv });
+    if (result.exitCode !== 0) skipped.push({ path: clone.path, reason: `git gc failed: ${result.stderr.trim() || result.shortMessage}` });
   }
 }
 

@@ -11,6 +11,9 @@ export type CloneProgress = { stage: string; progress: number; processed?: numbe
 type Listener = (p: CloneProgress) => void;
 
 const lastUsedFile = "ocweb-last-used";
+const headCheckedFile = "ocweb-head-checked";
+/** How stale a clone's idea of the upstream default branch may get when that branch still exists. */
+export const HEAD_RECHECK_MS = 10 * 60_000;
 export const ORIGIN_HEAD = "refs/remotes/origin/HEAD";
 /** refs/remotes/origin/<branch> → <branch> */
 export const originBranch = (ref: string) => ref.replace(/^refs\/remotes\/origin\//, "");
@@ -20,12 +23,16 @@ export class CloneCache {
   readonly layout: DataLayout;
   readonly baseUrl: string;
   readonly #token: string | undefined;
+  readonly #log: (line: string) => void;
   readonly #inflight = new Map<string, { promise: Promise<void>; listeners: Set<Listener> }>();
+  /** Background re-reads of upstream's default branch, by repo. */
+  readonly #headChecks = new Map<string, Promise<void>>();
 
-  constructor(opts: { layout: DataLayout; baseUrl: string; githubToken?: string }) {
+  constructor(opts: { layout: DataLayout; baseUrl: string; githubToken?: string; log?: (line: string) => void }) {
     this.layout = opts.layout;
     this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
     this.#token = opts.githubToken || undefined;
+    this.#log = opts.log ?? (() => undefined);
   }
 
   get auth(): GitAuth {
@@ -41,14 +48,17 @@ export class CloneCache {
     return this.baseUrl.startsWith("file://") || Boolean(this.#token);
   }
 
-  /** Clones if missing, else fetches; concurrent calls for one repo share one run. */
+  /** Clones if missing, else fetches and re-reads upstream's default branch; concurrent calls for one repo share one run. */
   async ensure(repo: string, onProgress?: Listener): Promise<CloneInfo> {
-    await this.refresh(repo, onProgress);
+    await this.refresh(repo, onProgress, { followHead: true });
     return info(repo, this.layout.repoCache(repo));
   }
 
-  /** ensure() without reading the clone's info afterwards (three git calls and a walk of the clone). */
-  refresh(repo: string, onProgress?: Listener): Promise<void> {
+  /**
+   * Clones if missing, else fetches. Upstream's default branch is re-read (one more round trip) only
+   * when followHead is set or the one known is gone; otherwise in the background every HEAD_RECHECK_MS.
+   */
+  refresh(repo: string, onProgress?: Listener, opts: { followHead?: boolean } = {}): Promise<void> {
     if (!repoSchema.safeParse(repo).success) return Promise.reject(badRequest(`invalid repo "${repo}"`));
     const running = this.#inflight.get(repo);
     if (running) {
@@ -57,7 +67,7 @@ export class CloneCache {
     }
     const listeners = new Set<Listener>(onProgress ? [onProgress] : []);
     const emit = (p: CloneProgress) => listeners.forEach((l) => l(p));
-    const promise = this.#sync(repo, emit).finally(() => this.#inflight.delete(repo));
+    const promise = this.#sync(repo, emit, opts.followHead ?? false).finally(() => this.#inflight.delete(repo));
     this.#inflight.set(repo, { promise, listeners });
     return promise;
   }
@@ -75,6 +85,7 @@ export class CloneCache {
   /** Deletes the cache; refuses while a chat worktree still uses it. */
   async remove(repo: string): Promise<void> {
     await this.#inflight.get(repo)?.promise.catch(() => undefined);
+    await this.#headChecks.get(repo);
     if (!(await this.has(repo))) return;
     const dir = this.layout.repoCache(repo);
     const git = gitAt(dir);
@@ -85,9 +96,9 @@ export class CloneCache {
     await rm(dir, { recursive: true, force: true });
   }
 
-  async #sync(repo: string, emit: Listener): Promise<void> {
+  async #sync(repo: string, emit: Listener, followHead: boolean): Promise<void> {
     const dir = this.layout.repoCache(repo);
-    if (await this.has(repo)) await this.#fetch(repo, dir, emit);
+    if (await this.has(repo)) await this.#fetch(repo, dir, emit, followHead);
     else await this.#clone(repo, dir, emit);
     await writeFile(path.join(dir, lastUsedFile), "");
   }
@@ -103,7 +114,7 @@ export class CloneCache {
       await git.raw(["config", "ocweb.repo", repo]);
       // Auto-gc must not detach: orphaned git processes would outlive the request.
       await git.raw(["config", "gc.autoDetach", "false"]);
-      await this.#fetch(repo, tmp, emit);
+      await this.#fetch(repo, tmp, emit, true);
       // Another box process may have won the race; its clone is as good as ours.
       await rename(tmp, dir).catch(async (err: unknown) => {
         if (!(await this.has(repo))) throw err;
@@ -113,18 +124,32 @@ export class CloneCache {
     }
   }
 
-  async #fetch(repo: string, dir: string, emit: Listener) {
+  async #fetch(repo: string, dir: string, emit: Listener, followHead: boolean) {
     const progress = (e: CloneProgress) => emit({ stage: e.stage, progress: e.progress, processed: e.processed, total: e.total });
     const git = fetchingGit(dir, { auth: this.auth, progress });
     try {
       // Upstream branches land in refs/remotes/origin/* only, so chat branches in refs/heads are never touched.
-      await git.fetch(["--prune", "--progress", "origin", "+refs/heads/*:refs/remotes/origin/*"]);
-      await gitAt(dir, { auth: this.auth }).raw(["remote", "set-head", "origin", "--auto"]);
+      // No auto-maintenance: packing the cache is disk GC's work, not a new chat's.
+      await git.fetch(["--prune", "--no-auto-maintenance", "--progress", "origin", "+refs/heads/*:refs/remotes/origin/*"]);
+      if (followHead || !(await resolvesOriginHead(dir))) await this.#setHead(dir);
+      else if (await olderThan(path.join(dir, headCheckedFile), HEAD_RECHECK_MS)) this.#setHeadInBackground(repo, dir);
     } catch (err) {
       throw this.#classify(repo, err);
     }
-    const head = await tryRaw(gitAt(dir), ["symbolic-ref", "--quiet", ORIGIN_HEAD]);
-    if (!head) throw badRequest(`${repo} has no commits`);
+    if (!(await resolvesOriginHead(dir))) throw badRequest(`${repo} has no commits`);
+  }
+
+  async #setHead(dir: string) {
+    await writeFile(path.join(dir, headCheckedFile), "");
+    await gitAt(dir, { auth: this.auth }).raw(["remote", "set-head", "origin", "--auto"]);
+  }
+
+  #setHeadInBackground(repo: string, dir: string) {
+    if (this.#headChecks.has(repo)) return;
+    const check = this.#setHead(dir)
+      .catch((err: unknown) => this.#log(`${repo}: re-reading the default branch failed: ${this.#classify(repo, err).message}`))
+      .finally(() => this.#headChecks.delete(repo));
+    this.#headChecks.set(repo, check);
   }
 
   #classify(repo: string, err: unknown): ApiError {
@@ -148,6 +173,17 @@ export class CloneCache {
     const base = await info(repo, dir).catch(async () => ({ repo, defaultBranch: "", head: "", sizeBytes: await diskBytes(dir) }));
     return { ...base, lastUsedAt: Math.floor(used.mtimeMs) };
   }
+}
+
+/** refs/remotes/origin/HEAD exists and points at a branch that exists (for-each-ref skips a dangling one). */
+async function resolvesOriginHead(dir: string): Promise<boolean> {
+  const out = await gitAt(dir).raw(["for-each-ref", "--format=%(symref)", "--", ORIGIN_HEAD]);
+  return out.trim() !== "";
+}
+
+async function olderThan(file: string, ms: number): Promise<boolean> {
+  const s = await stat(file).catch(() => null);
+  return !s || Date.now() - s.mtimeMs > ms;
 }
 
 function checkRepo(repo: string): string {

@@ -126,12 +126,18 @@ async function addPruningOnce(bare: Git, args: string[]) {
 
 /**
  * For a worktree just forked from the cached base while `fetched` was running: if the fetch moved
- * origin/<base>, move the new (untouched) worktree to it. Lets the fetch overlap the checkout.
+ * origin/<base>, move the new (untouched) worktree there once `checkedOut` is done. Lets the fetch
+ * and the reading of its result overlap the checkout.
  */
-export async function freshenNewWorktree(opts: { fetched: Promise<unknown>; layout: DataLayout; repo: string; info: WorktreeInfo }): Promise<WorktreeInfo> {
-  await opts.fetched;
+export async function freshenNewWorktree(opts: {
+  fetched: Promise<unknown>;
+  checkedOut: Promise<void>;
+  layout: DataLayout;
+  repo: string;
+  info: WorktreeInfo;
+}): Promise<WorktreeInfo> {
   const bare = gitAt(opts.layout.repoCache(opts.repo));
-  const latest = await resolve(bare, `refs/remotes/origin/${opts.info.base}`);
+  const [latest] = await Promise.all([opts.fetched.then(() => resolve(bare, `refs/remotes/origin/${opts.info.base}`)), opts.checkedOut]);
   if (!latest) throw badRequest(`base branch "${opts.info.base}" no longer exists in ${opts.repo}`);
   if (latest === opts.info.baseCommit) return opts.info;
   await gitAt(opts.info.worktree).raw(["reset", "--hard", "--quiet", latest]);

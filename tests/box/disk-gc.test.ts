@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -23,7 +23,7 @@ afterAll(async () => {
   await Promise.all(temps.map((t) => rm(t, { recursive: true, force: true })));
 });
 
-type Fixture = { layout: DataLayout; outside: string; chats: GcChat[]; lastUsed: Map<string, number> };
+type Fixture = { layout: DataLayout; src: string; outside: string; chats: GcChat[]; lastUsed: Map<string, number> };
 
 /** acme/app has chats; acme/old and acme/idle are cached clones nobody uses (old is the LRU one). */
 async function fixture(): Promise<Fixture> {
@@ -66,7 +66,7 @@ async function fixture(): Promise<Fixture> {
     ["acme/old", 1000],
     ["acme/idle", 2000],
   ]);
-  return { layout, outside, chats, lastUsed };
+  return { layout, src, outside, chats, lastUsed };
 }
 
 function gcOptions(f: Fixture, budgetBytes: number, dryRun: boolean): GcOptions {
@@ -175,6 +175,24 @@ describe("runGc", () => {
     expect(result.removed.filter((r) => r.kind === "clone").map((r) => r.path).sort()).toEqual(
       [f.layout.repoCache("acme/idle"), f.layout.repoCache("acme/old")].sort(),
     );
+  });
+  it("packs a clone once git's auto-gc limits are passed (the box's fetches leave that to GC)", async () => {
+    const f = await fixture();
+    const clone = f.layout.repoCache("acme/app");
+    const { src } = f;
+    await writeFile(path.join(src, "more.txt"), "more\n");
+    await git(["-C", src, "add", "--", "more.txt"]);
+    await git(["-C", src, "commit", "-q", "-m", "more"]);
+    await git(["-C", clone, "-c", "fetch.unpackLimit=1", "fetch", "-q", "--no-auto-maintenance", "origin", "main:main-upstream"]);
+    await git(["-C", clone, "config", "gc.autoPackLimit", "1"]);
+    const packs = async () => (await readdir(path.join(clone, "objects", "pack"))).filter((n) => n.endsWith(".pack")).length;
+    expect(await packs()).toBe(2);
+
+    const dry = await runGc(gcOptions(f, Number.MAX_SAFE_INTEGER, true));
+    expect(dry.skipped.filter((s) => s.reason.startsWith("git gc"))).toEqual([]);
+    expect(await packs()).toBe(2);
+    await runGc(gcOptions(f, Number.MAX_SAFE_INTEGER, false));
+    expect(await packs()).toBe(1);
   });
 });
 

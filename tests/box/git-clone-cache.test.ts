@@ -1,9 +1,9 @@
 import { existsSync } from "node:fs";
-import { readdir, rm } from "node:fs/promises";
+import { readdir, rm, utimes } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ApiError } from "../../lib/api-error.ts";
-import { CloneCache, type CloneProgress } from "../../box/git/clone-cache.ts";
+import { CloneCache, HEAD_RECHECK_MS, type CloneProgress } from "../../box/git/clone-cache.ts";
 import { commitToRemote, git, makeRemote, remoteWithCache, type Remote } from "../helpers/git-fixture.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -49,6 +49,27 @@ describe("CloneCache.ensure", () => {
     const after = await cache.ensure(remote.repo);
     expect(after.defaultBranch).toBe("develop");
     expect(after.head).toBe(await upstreamHead(remote, "develop"));
+  });
+
+  it("on a chat's refresh, follows a deleted default branch at once and a changed one in the background", async () => {
+    const { remote, layout, cache } = await setup({ defaultBranch: "trunk", extraBranches: ["develop"] });
+    await cache.ensure(remote.repo);
+    const dir = layout.repoCache(remote.repo);
+    const originHead = async () => (await git(dir, ["symbolic-ref", "refs/remotes/origin/HEAD"])).trim();
+
+    await git(remote.remotePath, ["symbolic-ref", "HEAD", "refs/heads/develop"]);
+    await cache.refresh(remote.repo);
+    expect(await originHead()).toBe("refs/remotes/origin/trunk"); // checked less than HEAD_RECHECK_MS ago
+
+    const longAgo = new Date(Date.now() - HEAD_RECHECK_MS - 1000);
+    await utimes(path.join(dir, "ocweb-head-checked"), longAgo, longAgo);
+    await cache.refresh(remote.repo);
+    await expect.poll(originHead, { timeout: 10_000 }).toBe("refs/remotes/origin/develop");
+
+    await git(remote.remotePath, ["branch", "-m", "develop", "next"]);
+    await git(remote.remotePath, ["symbolic-ref", "HEAD", "refs/heads/next"]);
+    await cache.refresh(remote.repo);
+    expect(await originHead()).toBe("refs/remotes/origin/next");
   });
 
   it("coalesces concurrent calls for one repo into one clone", async () => {
