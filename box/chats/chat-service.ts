@@ -54,10 +54,12 @@ export class ChatService {
 
       const { cache } = this.deps;
       // A fork starts at a commit already in the cache: nothing to fetch, nothing to move it to.
-      const fetched = !input.fromCommit && (await cache.has(input.repo)) ? cache.refresh(input.repo) : Promise.resolve();
-      fetched.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+      const cached = !input.fromCommit && (await cache.has(input.repo));
       // opencode needs only the worktree's .git to open the directory, so its session is made while git writes the files.
       const forked = await addWorktree({ ...this.deps, ...input, fetch: false, checkout: false });
+      // The fetch overlaps the checkout; freshenNewWorktree moves the new worktree if upstream moved.
+      const fetched = cached ? cache.refresh(input.repo) : Promise.resolve();
+      fetched.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
       const checkedOut = checkOutIfEmpty(forked.worktree);
       const [wt, session] = await Promise.all([
         input.fromCommit

@@ -5,6 +5,7 @@ import { ApiError, badRequest, conflict, notFound } from "../../lib/api-error.ts
 import { repoSchema, type DataLayout } from "../names.ts";
 import { errorText, fetchingGit, gitAt, redact, tryRaw, type GitAuth } from "./git.ts";
 import { exists } from "../lib/exists.ts";
+import { KeyedLock } from "../lib/keyed-lock.ts";
 
 export type CloneInfo = { repo: string; defaultBranch: string; head: string; sizeBytes: number };
 export type CloneProgress = { stage: string; progress: number; processed?: number; total?: number };
@@ -25,6 +26,8 @@ export class CloneCache {
   readonly #token: string | undefined;
   readonly #log: (line: string) => void;
   readonly #inflight = new Map<string, { promise: Promise<void>; listeners: Set<Listener> }>();
+  /** Per clone, fetches and worktree changes take turns: see worktreeChange. */
+  readonly #turns = new KeyedLock();
   /** Background re-reads of upstream's default branch, by repo. */
   readonly #headChecks = new Map<string, Promise<void>>();
 
@@ -70,6 +73,15 @@ export class CloneCache {
     const promise = this.#sync(repo, emit, opts.followHead ?? false).finally(() => this.#inflight.delete(repo));
     this.#inflight.set(repo, { promise, listeners });
     return promise;
+  }
+
+  /**
+   * Runs a `git worktree add` (or similar) on the clone between fetches: a fetch's connectivity check
+   * reads every worktree's admin files and fails ("failed to read worktrees/…/commondir") on one that
+   * is still being written.
+   */
+  worktreeChange<T>(repo: string, change: () => Promise<T>): Promise<T> {
+    return this.#turns.run(repo, change);
   }
 
   async list(): Promise<Array<CloneInfo & { lastUsedAt: number }>> {
@@ -130,7 +142,8 @@ export class CloneCache {
     try {
       // Upstream branches land in refs/remotes/origin/* only, so chat branches in refs/heads are never touched.
       // No auto-maintenance: packing the cache is disk GC's work, not a new chat's.
-      await git.fetch(["--prune", "--no-auto-maintenance", "--progress", "origin", "+refs/heads/*:refs/remotes/origin/*"]);
+      const args = ["--prune", "--no-auto-maintenance", "--progress", "origin", "+refs/heads/*:refs/remotes/origin/*"];
+      await this.#turns.run(repo, () => git.fetch(args));
       if (followHead || !(await resolvesOriginHead(dir))) await this.#setHead(dir);
       else if (await olderThan(path.join(dir, headCheckedFile), HEAD_RECHECK_MS)) this.#setHeadInBackground(repo, dir);
     } catch (err) {

@@ -66,7 +66,7 @@ async function add(opts: AddOptions & { worktree: string }) {
   const noCheckout = opts.checkout === false ? ["--no-checkout"] : [];
   if (refs.branchSha) {
     // The chat's worktree was removed earlier but its branch was kept: reattach it.
-    await addPruningOnce(bare, ["worktree", "add", "--quiet", ...noCheckout, "--", worktree, branch]);
+    await cache.worktreeChange(repo, () => addPruningOnce(bare, ["worktree", "add", "--quiet", ...noCheckout, "--", worktree, branch]));
     return { branch, base, baseCommit: await mergeBase(bare, branch, baseRef), worktree };
   }
   // After the cache was rebuilt, a pushed chat branch exists only upstream.
@@ -74,7 +74,9 @@ async function add(opts: AddOptions & { worktree: string }) {
   const fork = opts.fromCommit && !pushed ? await resolve(bare, opts.fromCommit) : null;
   if (opts.fromCommit && !pushed && !fork) throw badRequest(`commit ${opts.fromCommit} is not in ${repo}`);
   const start = pushed ?? fork ?? baseSha;
-  await addPruningOnce(bare, ["worktree", "add", "--quiet", "--no-track", ...noCheckout, "-b", branch, "--", worktree, start]);
+  await cache.worktreeChange(repo, () =>
+    addPruningOnce(bare, ["worktree", "add", "--quiet", "--no-track", ...noCheckout, "-b", branch, "--", worktree, start]),
+  );
   const baseCommit = pushed || fork ? await mergeBase(bare, branch, baseRef) : baseSha;
   return { branch, base, baseCommit, worktree };
 }

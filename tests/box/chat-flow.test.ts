@@ -111,4 +111,11 @@ describe("a new chat after an upstream push", () => {
     expect(readFileSync(path.join(chat.worktree, "CHANGELOG.md"), "utf8")).toBe("v2\n");
     expect((await execa("git", ["rev-parse", "HEAD"], { cwd: chat.worktree })).stdout.trim()).toBe(pushed);
   });
+
+  it("several chats made at once after a push all start from it", async () => {
+    const pushed = await commitToRemote(remote.remotePath, { "CHANGELOG.md": "v3\n" }, "upstream moved again");
+    const made = await Promise.all([1, 2, 3, 4].map(() => box.call("POST", "/mgmt/chats", { chatId: newChatId(), repo: "acme/widgets" })));
+    expect(made.map((r) => r.status), made.map((r) => r.text).join("\n")).toEqual([201, 201, 201, 201]);
+    for (const r of made) expect((r.json as { baseCommit: string }).baseCommit).toBe(pushed);
+  });
 });

@@ -18,6 +18,20 @@ const branchesOf = async (dir: string) =>
   (await git(dir, ["for-each-ref", "--format=%(refname)", "refs/heads"])).trim().split("\n").filter(Boolean);
 
 describe("addWorktree", () => {
+  it("adds worktrees while the clone fetches new objects, and neither fails (they take turns)", async () => {
+    const { remote, layout, cache, repo } = await setup();
+    await cache.ensure(repo);
+    for (let round = 0; round < 8; round++) {
+      await commitToRemote(remote.remotePath, { [`round-${round}.md`]: `${round}\n`.repeat(5000) }, `round ${round}`);
+      const chats = Array.from({ length: 6 }, (_, i) => `01J00000000000000000000R${round}${i}`);
+      const results = await Promise.allSettled([
+        cache.refresh(repo),
+        ...chats.map((chatId) => addWorktree({ cache, layout, repo, chatId, fetch: false, checkout: false })),
+      ]);
+      expect(results.filter((r) => r.status === "rejected")).toEqual([]);
+    }
+  });
+
   it("creates a worktree on ocweb/<chatId> from the freshest origin/<default>, idempotently", async () => {
     const { remote, layout, cache, repo } = await setup();
     await cache.ensure(repo);
