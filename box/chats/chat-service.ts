@@ -8,6 +8,7 @@ import { detach } from "../lib/detach.ts";
 import type { ChatDeps } from "./deps.ts";
 import { unwrap } from "./opencode-call.ts";
 import { restoreWorktreeAt } from "./restore-worktree.ts";
+import { makeSpare } from "../git/spares.ts";
 import { hasSetupScript, runSetupScript } from "./setup-script.ts";
 
 export type ChatView = ReturnType<typeof chatView>;
@@ -56,7 +57,7 @@ export class ChatService {
       // A fork starts at a commit already in the cache: nothing to fetch, nothing to move it to.
       const cached = !input.fromCommit && (await cache.has(input.repo));
       // opencode needs only the worktree's .git to open the directory, so its session is made while git writes the files.
-      const forked = await addWorktree({ ...this.deps, ...input, fetch: false, checkout: false });
+      const forked = await addWorktree({ ...this.deps, ...input, fetch: false, checkout: false, useSpare: this.deps });
       // The fetch overlaps the checkout; freshenNewWorktree moves the new worktree if upstream moved.
       const fetched = cached ? cache.refresh(input.repo) : Promise.resolve();
       fetched.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
@@ -76,6 +77,7 @@ export class ChatService {
         setupState: setup ? "running" : "none",
       });
       if (setup) detach(() => this.runSetup(chat), `setup ${chat.chatId}`, this.deps.log);
+      detach(() => makeSpare(cache, input.repo), `spare worktree for ${input.repo}`, this.deps.log);
       return { created: true, chat };
     });
   }

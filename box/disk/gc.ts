@@ -3,9 +3,11 @@ import path from "node:path";
 import { execa } from "execa";
 import { type DataLayout, chatIdSchema, repoKey, repoSchema } from "../names.ts";
 import { dirBytes } from "./usage.ts";
+import { isInside } from "../git/clone-cache.ts";
+import { SPARE_DIR } from "../git/spares.ts";
 
 export type GcChat = { chatId: string; repo: string; worktree: string; busy: boolean; archived: boolean };
-export type GcRemoved = { kind: "worktree" | "clone" | "worktree-metadata"; path: string; bytes: number; reason: string };
+export type GcRemoved = { kind: "worktree" | "clone" | "worktree-metadata" | "spare"; path: string; bytes: number; reason: string };
 export type GcSkipped = { path: string; reason: string };
 export type GcOptions = {
   layout: DataLayout;
@@ -16,6 +18,8 @@ export type GcOptions = {
   /** true = no un-checkpointed work in the worktree. */
   isClean: (worktree: string) => Promise<boolean>;
   removeWorktree: (repo: string, chatId: string, worktree: string) => Promise<void>;
+  /** Removes the clone's spare worktree (box/git/spares.ts), which lives at <clone>/ocweb-spare. */
+  removeSpare: (repo: string) => Promise<void>;
   /** ms since epoch. */
   cloneLastUsed: (repo: string) => Promise<number>;
 };
@@ -125,6 +129,8 @@ async function evictClones(opts: GcOptions, removed: GcRemoved[], skipped: GcSki
   ]);
   let total = repos + worktrees + opencode - alreadyFreed;
   if (total <= opts.budgetBytes) return;
+  total -= await removeSpares(opts, total, removed, skipped);
+  if (total <= opts.budgetBytes) return;
 
   const gone = new Set(removed.map((r) => path.resolve(r.path)));
   const inUse = new Set(opts.chats.map((c) => repoKey(c.repo)));
@@ -171,6 +177,27 @@ async function packClones(layout: DataLayout, skipped: GcSkipped[]) {
   }
 }
 
+/** Over budget, spares go first: each is only a checkout, made again after the next chat. Returns the bytes freed. */
+async function removeSpares(opts: GcOptions, total: number, removed: GcRemoved[], skipped: GcSkipped[]): Promise<number> {
+  let freed = 0;
+  for (const clone of await cloneDirs(opts.layout)) {
+    if (total - freed <= opts.budgetBytes) break;
+    const spare = path.join(clone.path, SPARE_DIR);
+    if (!(await lstat(spare).then((s) => s.isDirectory(), () => false))) continue;
+    const repo = await repoForKey(opts.layout, clone.name.slice(0, -".git".length));
+    if (!repo) continue;
+    const bytes = await dirBytes(spare);
+    const failed = opts.dryRun ? undefined : await opts.removeSpare(repo).then(() => undefined, (e: unknown) => errorOf(e));
+    if (failed) {
+      skipped.push({ path: spare, reason: `remove failed: ${failed.message}` });
+      continue;
+    }
+    removed.push({ kind: "spare", path: spare, bytes, reason: "over budget (spare worktree)" });
+    freed += bytes;
+  }
+  return freed;
+}
+
 /** A worktree git still tracks (not prunable, not removed by this run) pins the clone it borrows objects from. */
 async function hasLiveWorktrees(clone: string, gone: Set<string>): Promise<boolean> {
   const result = await execa("git", ["-C", clone, "worktree", "list", "--porcelain"], { reject: false, env: gitEnv });
@@ -179,7 +206,8 @@ async function hasLiveWorktrees(clone: string, gone: Set<string>): Promise<boole
   return blocks.some((block) => {
     const lines = block.split("\n");
     const where = lines.find((l) => l.startsWith("worktree "))?.slice("worktree ".length);
-    if (!where || lines.some((l) => l.startsWith("prunable"))) return false;
+    // A spare worktree lives inside its clone (box/git/spares.ts) and goes with it.
+    if (!where || lines.some((l) => l.startsWith("prunable")) || isInside(clone, where)) return false;
     return !gone.has(path.resolve(where));
   });
 }

@@ -103,9 +103,10 @@ export class CloneCache {
     const git = gitAt(dir);
     await git.raw(["worktree", "prune"]);
     const list = await git.raw(["worktree", "list", "--porcelain"]);
-    const worktrees = list.split("\n").filter((l) => l.startsWith("worktree ")).length - 1;
+    // Not counted: the clone itself, and its spare worktree, which lives inside it (spares.ts).
+    const worktrees = list.split("\n").filter((l) => l.startsWith("worktree ") && !isInside(dir, l.slice("worktree ".length))).length;
     if (worktrees > 0) throw conflict(`${repo} is used by ${worktrees} chat worktree(s)`);
-    await rm(dir, { recursive: true, force: true });
+    await this.#turns.run(repo, () => rm(dir, { recursive: true, force: true }));
   }
 
   async #sync(repo: string, emit: Listener, followHead: boolean): Promise<void> {
@@ -198,6 +199,9 @@ async function olderThan(file: string, ms: number): Promise<boolean> {
   const s = await stat(file).catch(() => null);
   return !s || Date.now() - s.mtimeMs > ms;
 }
+
+/** `child` is `dir` or below it. */
+export const isInside = (dir: string, child: string) => !path.relative(dir, child).startsWith("..");
 
 function checkRepo(repo: string): string {
   if (!repoSchema.safeParse(repo).success) throw badRequest(`invalid repo "${repo}"`);

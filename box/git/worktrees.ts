@@ -5,6 +5,7 @@ import { chatBranch, chatIdSchema, refSchema, type DataLayout } from "../names.t
 import { ORIGIN_HEAD, originBranch, type CloneCache } from "./clone-cache.ts";
 import { gitAt, isSha, tryRaw, type Git } from "./git.ts";
 import { exists } from "../lib/exists.ts";
+import { claimSpare, SPARE_REF } from "./spares.ts";
 
 export type WorktreeInfo = { branch: string; base: string; baseCommit: string; worktree: string };
 
@@ -22,6 +23,11 @@ type AddOptions = {
   fromCommit?: string;
   /** false: register the worktree and its branch but write no files; checkOutIfEmpty fills it. */
   checkout?: boolean;
+  /**
+   * A new chat takes the clone's spare worktree (spares.ts) when it has one; its baseCommit is then
+   * the spare's commit, which the caller moves to the base's tip with freshenNewWorktree.
+   */
+  useSpare?: { log: (line: string) => void };
 };
 
 /** Creates (or returns) the chat's worktree on branch ocweb/<chatId>, forked from origin/<base>. */
@@ -73,6 +79,9 @@ async function add(opts: AddOptions & { worktree: string }) {
   const pushed = refs.pushedSha;
   const fork = opts.fromCommit && !pushed ? await resolve(bare, opts.fromCommit) : null;
   if (opts.fromCommit && !pushed && !fork) throw badRequest(`commit ${opts.fromCommit} is not in ${repo}`);
+  if (opts.useSpare && !pushed && !fork && refs.spareSha && (await claimSpare(cache, repo, branch, worktree, opts.useSpare.log))) {
+    return { branch, base, baseCommit: refs.spareSha, worktree };
+  }
   const start = pushed ?? fork ?? baseSha;
   await cache.worktreeChange(repo, () =>
     addPruningOnce(bare, ["worktree", "add", "--quiet", "--no-track", ...noCheckout, "-b", branch, "--", worktree, start]),
@@ -83,10 +92,10 @@ async function add(opts: AddOptions & { worktree: string }) {
 
 /**
  * The refs a chat's worktree is made from, read in one git call: the base (origin/HEAD's target
- * when none is given), the chat branch, and the chat branch as pushed upstream.
+ * when none is given), the chat branch, the chat branch as pushed upstream, and the spare's branch.
  */
 async function chatRefs(bare: Git, branch: string, wantedBase: string | undefined) {
-  const names = [ORIGIN_HEAD, `refs/heads/${branch}`, `refs/remotes/origin/${branch}`];
+  const names = [ORIGIN_HEAD, `refs/heads/${branch}`, `refs/remotes/origin/${branch}`, SPARE_REF];
   if (wantedBase) names.push(`refs/remotes/origin/${wantedBase}`);
   const out = await bare.raw(["for-each-ref", "--format=%(refname)%00%(objectname)%00%(symref)", "--", ...names]);
   const refs = new Map(out.split("\n").filter(Boolean).map((line) => {
@@ -102,6 +111,7 @@ async function chatRefs(bare: Git, branch: string, wantedBase: string | undefine
     baseSha: refs.get(wantedBase ? baseRef : ORIGIN_HEAD)?.sha ?? null,
     branchSha: refs.get(`refs/heads/${branch}`)?.sha ?? null,
     pushedSha: refs.get(`refs/remotes/origin/${branch}`)?.sha ?? null,
+    spareSha: refs.get(SPARE_REF)?.sha ?? null,
   };
 }
 

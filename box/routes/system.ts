@@ -5,6 +5,7 @@ import { diskUsage } from "../disk/usage.ts";
 import { runGc } from "../disk/gc.ts";
 import { notFound } from "../../lib/api-error.ts";
 import { isClean } from "../git/checkpoints.ts";
+import { removeSpare } from "../git/spares.ts";
 import { killOrphan, listOrphans } from "../processes/orphans.ts";
 import type { BoxServices } from "../services.ts";
 import { validate } from "../../lib/validate.ts";
@@ -27,6 +28,7 @@ export const systemRoutes = (box: BoxServices) => {
         chats: chats.map((ch) => ({ chatId: ch.chatId, repo: ch.repo, worktree: ch.worktree, busy: ch.status === "busy", archived: ch.archived })),
         isClean,
         removeWorktree: (repo, chatId) => box.chats.removeIdleWorktree(repo, chatId),
+        removeSpare: (repo) => removeSpare(box.cache, repo),
         cloneLastUsed: async (repo) => clones.find((cl) => cl.repo === repo)?.lastUsedAt ?? 0,
       });
       return c.json(result);

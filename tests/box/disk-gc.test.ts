@@ -79,6 +79,9 @@ function gcOptions(f: Fixture, budgetBytes: number, dryRun: boolean): GcOptions 
     removeWorktree: async (repo, _chatId, wt) => {
       await git(["-C", f.layout.repoCache(repo), "worktree", "remove", "--force", "--", wt]);
     },
+    removeSpare: async (repo) => {
+      await git(["-C", f.layout.repoCache(repo), "worktree", "remove", "--force", "--", path.join(f.layout.repoCache(repo), "ocweb-spare")]);
+    },
     cloneLastUsed: async (repo) => f.lastUsed.get(repo) ?? 0,
   };
 }
@@ -163,6 +166,34 @@ describe("runGc", () => {
     expect(existsSync(f.layout.repoCache("acme/app"))).toBe(true);
     expect(existsSync(path.join(f.layout.reposDir, "acme__evil.git"))).toBe(true);
     expect(await readFile(path.join(f.outside, "precious.txt"), "utf8")).toBe("keep me");
+  });
+
+  it("over budget gives back a clone's spare worktree before any clone", async () => {
+    const f = await fixture();
+    await runGc(gcOptions(f, Number.MAX_SAFE_INTEGER, false));
+    const app = f.layout.repoCache("acme/app");
+    const spare = path.join(app, "ocweb-spare");
+    await git(["-C", app, "worktree", "add", "-q", "-B", "ocweb-spare", "--", spare, "main"]);
+    const spareBytes = await dirBytes(spare);
+
+    const dry = await runGc(gcOptions(f, (await usedBytes(f.layout)) - 1, true));
+    expect(dry.removed).toEqual([{ kind: "spare", path: spare, bytes: spareBytes, reason: "over budget (spare worktree)" }]);
+    expect(existsSync(spare)).toBe(true);
+    const result = await runGc(gcOptions(f, (await usedBytes(f.layout)) - 1, false));
+    expect(result.removed).toEqual(dry.removed);
+    expect(existsSync(spare)).toBe(false);
+    for (const repo of ["acme/app", "acme/old", "acme/idle"]) expect(existsSync(f.layout.repoCache(repo))).toBe(true);
+  });
+
+  it("evicts a clone whose only worktree is its spare", async () => {
+    const f = await fixture();
+    await runGc(gcOptions(f, Number.MAX_SAFE_INTEGER, false));
+    const old = f.layout.repoCache("acme/old");
+    await git(["-C", old, "worktree", "add", "-q", "-B", "ocweb-spare", "--", path.join(old, "ocweb-spare"), "main"]);
+    // Left in place (as if it could not be removed): it must not pin the clone.
+    const result = await runGc({ ...gcOptions(f, 1, false), removeSpare: async () => {} });
+    expect(result.removed.filter((r) => r.kind === "clone").map((r) => r.path)).toContain(old);
+    expect(existsSync(old)).toBe(false);
   });
 
   it("keeps a clone whose only chat was deleted while that chat's dirty worktree still needs it", async () => {
