@@ -10,7 +10,7 @@ import { gitAt, tryRaw } from "./git.ts";
  * instead of a checkout (a 5,000-file checkout is ~90 ms on tmpfs, 0.4–1.8 s on this VM's disk).
  * It lives in the clone's own directory: evicting or deleting the clone takes it along.
  */
-export const SPARE_BRANCH = "ocweb-spare";
+const SPARE_BRANCH = "ocweb-spare";
 export const SPARE_REF = `refs/heads/${SPARE_BRANCH}`;
 export const SPARE_DIR = "ocweb-spare";
 const spareDir = (layout: DataLayout, repo: string) => path.join(layout.repoCache(repo), SPARE_DIR);
