@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { makeRemote } from "../helpers/git-fixture.ts";
 import { newChatId, startTestBox, type BoxHarness } from "../helpers/box-harness.ts";
 
@@ -16,6 +16,7 @@ afterAll(async () => {
 
 describe("opencode killed mid-run", () => {
   it("comes back, the chat is interrupted, the next prompt works", async () => {
+    onTestFailed(() => console.log(`box log, last 80 lines:\n${box.lines.slice(-80).join("\n")}`));
     const chatId = newChatId();
     expect((await box.call("POST", "/mgmt/chats", { chatId, repo: "acme/crashy" })).status).toBe(201);
     await box.call("POST", `/mgmt/chats/${chatId}/prompts`, { promptId: "long-1", text: "sleep: 3000\nsay: long one done" });

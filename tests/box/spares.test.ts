@@ -68,22 +68,30 @@ describe("the clone's spare worktree", () => {
 
   it("replaces one a crash left half made", async () => {
     await spareReady();
-    await git(clone, ["worktree", "remove", "--force", spare]);
-    await git(clone, ["worktree", "add", "--quiet", "--no-checkout", "-B", "ocweb-spare", `${spare}.making`, "refs/remotes/origin/HEAD"]);
+    // Under the box's own turn on the clone: a spare the last test's second chat asked for may still be on its way.
+    await box.box.services.cache.worktreeChange("acme/spares", async () => {
+      await git(clone, ["worktree", "remove", "--force", spare]);
+      await git(clone, ["worktree", "add", "--quiet", "--no-checkout", "-B", "ocweb-spare", `${spare}.making`, "refs/remotes/origin/HEAD"]);
+    });
     await newChat();
     await spareReady();
     expect(existsSync(`${spare}.making`)).toBe(false);
     expect(await git(spare, ["status", "--porcelain"])).toBe("");
   });
 
-  it("does not keep its repo from being deleted", async () => {
+  it("is made for a repo cloned ahead of its first chat, and does not keep the repo from being deleted", async () => {
     const other = await makeRemote({ owner: "acme", name: "gone", files: { "README.md": "# gone\n" } });
     const otherBox = await startTestBox({ baseUrl: other.baseUrl });
     try {
+      expect((await otherBox.call("POST", "/mgmt/repos/clone", { repo: "acme/gone" })).status).toBe(200);
+      const otherClone = path.join(otherBox.dataDir, "repos", "acme__gone.git");
+      const otherSpare = path.join(otherClone, "ocweb-spare");
+      await expect.poll(() => existsSync(path.join(otherSpare, "README.md")), { timeout: 15_000 }).toBe(true);
+      const inode = (await execa("stat", ["-c", "%i", otherSpare])).stdout;
       const made = await otherBox.call("POST", "/mgmt/chats", { chatId: newChatId(), repo: "acme/gone" });
       expect(made.status).toBe(201);
-      const otherClone = path.join(otherBox.dataDir, "repos", "acme__gone.git");
-      await expect.poll(() => existsSync(path.join(otherClone, "ocweb-spare", "README.md")), { timeout: 15_000 }).toBe(true);
+      expect((await execa("stat", ["-c", "%i", (made.json as { worktree: string }).worktree])).stdout).toBe(inode);
+      await expect.poll(() => existsSync(path.join(otherSpare, "README.md")), { timeout: 15_000 }).toBe(true);
       expect((await otherBox.call("DELETE", `/mgmt/chats/${(made.json as { chatId: string }).chatId}`)).status).toBe(204);
       const res = await otherBox.call("DELETE", "/mgmt/repos/acme/gone");
       expect(res.status, res.text).toBe(204);
