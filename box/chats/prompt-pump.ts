@@ -68,9 +68,9 @@ export class PromptPump {
       this.deps.bus.publish({ type: "prompt.failed", chatId: chat.chatId, promptId: prompt.promptId, error: (err as Error).message });
       return "rejected";
     }
-    await this.deps.ledger.setState(prompt.promptId, "sent");
     this.deps.runStarts.sent(chat.chatId);
     await this.deps.store.setStatus(chat.chatId, "busy");
+    await this.deps.ledger.setState(prompt.promptId, "sent");
     this.deps.bus.publish({ type: "prompt.sent", chatId: chat.chatId, promptId: prompt.promptId });
     this.deps.bus.publish({ type: "chat.status", chatId: chat.chatId, status: "busy" });
     return "sent";

@@ -30,9 +30,12 @@ export const chatRoutes = (box: BoxServices) =>
     })
     .get("/", async (c) => c.json({ chats: (await box.store.list()).map(chatView) }))
     .get("/:chatId", validate("param", idParam), async (c) => {
-      const chat = await box.chats.get(c.req.valid("param").chatId);
-      const queued = await box.ledger.inState("queued", chat.chatId);
-      return c.json({ ...chatView(chat), queuedPrompts: queued.map((p) => p.promptId) });
+      const { chatId } = c.req.valid("param");
+      // Prompts first, then the chat: a prompt leaves `sending` only after its chat is marked busy
+      // (PromptPump.deliver), so no reading shows an idle chat with nothing left to send while one is on its way.
+      const waiting = [...(await box.ledger.inState("sending", chatId)), ...(await box.ledger.inState("queued", chatId))];
+      const chat = await box.chats.get(chatId);
+      return c.json({ ...chatView(chat), queuedPrompts: waiting.map((p) => p.promptId) });
     })
     .patch("/:chatId", validate("param", idParam), validate("json", patchBody), async (c) => {
       const { chatId } = c.req.valid("param");

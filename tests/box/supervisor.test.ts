@@ -129,7 +129,7 @@ describe("OpencodeSupervisor with the real binary", () => {
       headers: { Authorization: sup.authHeader },
     });
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { username?: string }).username).toBe("ocweb-test");
+    expect(await res.json()).toMatchObject({ username: "ocweb-test", snapshot: false });
 
     const environ = new Map(
       (await readFile(`/proc/${sup.pid}/environ`, "utf8"))
@@ -143,6 +143,13 @@ describe("OpencodeSupervisor with the real binary", () => {
     expect(environ.get("OPENCODE_SERVER_PASSWORD")).toBe(sup.password);
     expect(environ.has("OCWEB_TEST_NOT_PASSED")).toBe(false);
     expect((await stat(path.join(home, "data", "opencode", "opencode.db"))).isFile()).toBe(true);
+  });
+
+  test("a repo's own opencode.json overrides the box's defaults (snapshots back on)", async () => {
+    const own = await gitRepo();
+    await writeFile(path.join(own, "opencode.json"), JSON.stringify({ snapshot: true }));
+    const res = await fetch(`${sup.url}/config?directory=${encodeURIComponent(own)}`, { headers: { Authorization: sup.authHeader } });
+    expect(await res.json()).toMatchObject({ username: "ocweb-test", snapshot: true });
   });
 
   test("a killed opencode goes down, comes back on the same url and password, onReady first", async () => {
