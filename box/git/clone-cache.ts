@@ -145,8 +145,11 @@ export class CloneCache {
       // No auto-maintenance: packing the cache is disk GC's work, not a new chat's.
       const args = ["--prune", "--no-auto-maintenance", "--progress", "origin", "+refs/heads/*:refs/remotes/origin/*"];
       await this.#turns.run(repo, () => git.fetch(args));
-      if (followHead || !(await resolvesOriginHead(dir))) await this.#setHead(dir);
-      else if (await olderThan(path.join(dir, headCheckedFile), HEAD_RECHECK_MS)) this.#setHeadInBackground(repo, dir);
+      if (!followHead && (await resolvesOriginHead(dir))) {
+        if (await olderThan(path.join(dir, headCheckedFile), HEAD_RECHECK_MS)) this.#setHeadInBackground(repo, dir);
+        return;
+      }
+      await this.#setHead(dir);
     } catch (err) {
       throw this.#classify(repo, err);
     }
